@@ -1,0 +1,66 @@
+"The repository's promises: README's two commands are what CI runs, and CI catches drift between notebooks and library."
+import re, shutil, subprocess
+from pathlib import Path
+import pytest
+from conftest import run, ROOT
+
+def quickstart_commands():
+    text = (ROOT / 'README.md').read_text()
+    qs = text[text.index('## Quick start'):]
+    qs = qs[:qs.index('\n## ', 5)]
+    return re.findall(r'```sh\n(.+?)\n```', qs)
+
+def test_readme_has_two_quickstart_commands():
+    cmds = quickstart_commands()
+    assert len(cmds) == 2
+    assert 'torch==2.13.0' in cmds[0] and 'mi-nb' in cmds[0]
+    assert 'torch==2.13.0' in cmds[1] and 'tools/test.sh' in cmds[1]
+
+def test_ci_runs_readme_test_command():
+    ci = (ROOT / '.ci' / 'run').read_text().splitlines()
+    assert quickstart_commands()[1] in ci
+
+def test_readme_is_generated_from_index():
+    run(['python', 'tools/readme.py', '--check'])
+
+def test_library_does_not_import_nbdev():
+    for f in (ROOT / 'mi_nb').rglob('*.py'):
+        if f.name == '_modidx.py': continue
+        assert not re.search(r'^\s*(import|from)\s+(nbdev|execnb)\b', f.read_text(), re.M), f
+
+@pytest.fixture
+def copy_of_repo(tmp_path):
+    "A fresh git repository holding the tracked files of this one (with their current content)."
+    dst = tmp_path / 'repo'
+    files = subprocess.run(['git', 'ls-files', '-z'], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split('\0')
+    for f in filter(None, files):
+        src = ROOT / f
+        (dst / f).parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink(): (dst / f).symlink_to(src.readlink())
+        elif src.exists(): shutil.copy2(src, dst / f)
+    for cmd in (['git', 'init', '-q'], ['git', 'add', '-A'], ['git', '-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'x']):
+        subprocess.run(cmd, cwd=dst, check=True)
+    return dst
+
+def test_drift_check_passes_on_clean_tree(copy_of_repo):
+    run(['bash', 'tools/drift.sh'], cwd=copy_of_repo)
+
+def test_drift_check_catches_edited_library(copy_of_repo):
+    f = copy_of_repo / 'mi_nb' / 'lab' / 'world.py'
+    lines = f.read_text().splitlines(keepends=True)
+    i = next(k for k, l in enumerate(lines) if l.strip().startswith('if spec.category == \'counting\': return'))
+    f.write_text(''.join(lines[:i] + lines[i + 1:]))
+    subprocess.run(['git', '-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qam', 'edit lib'], cwd=copy_of_repo, check=True)
+    p = run(['bash', 'tools/drift.sh'], cwd=copy_of_repo, check=False)
+    assert p.returncode != 0 and 'DRIFT' in p.stdout
+
+def test_drift_check_catches_uncleaned_notebook(copy_of_repo):
+    import json
+    f = copy_of_repo / 'nbs' / '01_lab_world.ipynb'
+    nb = json.loads(f.read_text())
+    code = next(c for c in nb['cells'] if c['cell_type'] == 'code')
+    code['execution_count'] = 7; code['metadata']['ExecuteTime'] = {'start': '2026-01-01'}
+    f.write_text(json.dumps(nb, indent=1))
+    subprocess.run(['git', '-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qam', 'dirty nb'], cwd=copy_of_repo, check=True)
+    p = run(['bash', 'tools/drift.sh'], cwd=copy_of_repo, check=False)
+    assert p.returncode != 0 and 'DRIFT' in p.stdout
