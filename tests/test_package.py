@@ -1,0 +1,28 @@
+"The package as users get it: a wheel installed into a fresh virtual environment, without nbdev."
+import sys, zipfile
+from pathlib import Path
+from conftest import run, ROOT
+
+def test_wheel_in_fresh_venv(tmp_path):
+    run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-w', str(tmp_path / 'dist'), str(ROOT)])
+    whl = next((tmp_path / 'dist').glob('mi_nb-*.whl'))
+    names = zipfile.ZipFile(whl).namelist()
+    assert any(n.startswith('mi_nb/lab/weights/') and n.endswith('.safetensors') for n in names), 'lab weights missing'
+    assert 'mi_nb/lab/weights/tokenizer/vocab.json' in names and 'mi_nb/lab/weights/tokenizer/merges.txt' in names
+    venv = tmp_path / 'venv'
+    run([sys.executable, '-m', 'venv', str(venv)])
+    py, pip = venv / 'bin' / 'python', [str(venv / 'bin' / 'python'), '-m', 'pip', 'install', '-q']
+    run(pip + ['torch==2.13.0'], timeout=900)
+    run(pip + [str(whl)], timeout=900)
+    p = run([str(py), '-c', 'import importlib.util, sys; sys.exit(importlib.util.find_spec("nbdev") is not None)'], check=False)
+    assert p.returncode == 0, 'nbdev must not be a runtime dependency'
+    code = ('import pkgutil, importlib, mi_nb\n'
+            'mods = [m.name for m in pkgutil.walk_packages(mi_nb.__path__, "mi_nb.")]\n'
+            'for m in mods: importlib.import_module(m)\n'
+            'from mi_nb.lab import load_pipeline\n'
+            'pipe = load_pipeline()\n'
+            'im = pipe("a red circle", num_inference_steps=2, output_type="np").images\n'
+            'print(len(mods), im.shape)')
+    out = run([str(py), '-c', code], cwd=tmp_path, env={'HF_HUB_OFFLINE': '1'}).stdout
+    assert '(1, 32, 32, 3)' in out
+    assert 'usage: mi-nb' in run([str(venv / 'bin' / 'mi-nb'), '--help']).stdout
