@@ -75,8 +75,9 @@ def lab_tokenizer(path=None, max_length: int = 16):
     "A `transformers.CLIPTokenizer` for the lab, loaded the ordinary way from files written by `write_lab_tokenizer`."
     from transformers import CLIPTokenizer
     import tempfile
-    if path is None: path = write_lab_tokenizer(Path(tempfile.mkdtemp()) / 'tokenizer', max_length)
-    return CLIPTokenizer.from_pretrained(str(path))
+    if path is not None: return CLIPTokenizer.from_pretrained(str(path))
+    with tempfile.TemporaryDirectory() as d:
+        return CLIPTokenizer.from_pretrained(str(write_lab_tokenizer(Path(d) / 'tokenizer', max_length)))
 
 # %% ../../nbs/03_lab_model.ipynb #e84c191b
 from dataclasses import dataclass, asdict
