@@ -25,10 +25,12 @@ def render(nb_path=root / 'nbs' / 'index.ipynb') -> str:
         if c['cell_type'] == 'markdown': parts.append(_relink(src))
         elif c['cell_type'] == 'code' and 'hide' not in _directives(src) and src.strip():
             code = '\n'.join(l for l in src.splitlines() if not l.startswith('#|')).strip()
-            parts.append(f'```python\n{code}\n```')
+            if 'echo: false' not in _directives(src): parts.append(f'```python\n{code}\n```')
             for o in c.get('outputs', []):
+                md = o.get('data', {}).get('text/markdown')
                 text = o.get('text') or o.get('data', {}).get('text/plain')
-                if text: parts.append('```\n' + ''.join(text).rstrip() + '\n```')
+                if md: parts.append(_relink(''.join(md).strip()))
+                elif text: parts.append('```\n' + ''.join(text).rstrip() + '\n```')
     return '\n\n'.join(p.strip('\n') for p in parts) + '\n'
 
 if __name__ == '__main__':

@@ -34,7 +34,7 @@ nb_fail=$((nb_fail + nb_total - nb_pass - nb_fail))
 
 echo "== pytest tests/"
 set +e
-python -m pytest tests -q -p no:cacheprovider --junitxml="$tmp/junit.xml"
+python -m pytest tests -q -p no:cacheprovider -n 2 --junitxml="$tmp/junit.xml"
 rc=$?
 set -e
 read -r py_pass py_fail < <(python - "$tmp/junit.xml" <<'PY'

@@ -237,17 +237,19 @@ def model_card(args: dict, metrics: dict | None, command: str, seconds: float | 
              f"lr {args['lr']} (warm-up {args['warmup']}, cosine to 10%), empty-prompt dropout {args['uncond_prob']}, EMA {args['ema_decay']}",
              f"- sizes: {json.dumps(args['cfg'])}", '']
     if metrics:
-        s = metrics['summary']; st = metrics['settings']
-        lines += ['## Measured accuracy (exact oracle)', '',
-                  f"{st['images_per_prompt']} images per prompt, seed {st['seed']}, DDIM {st['num_inference_steps']} steps, "
-                  f"guidance {st['guidance_scale']}, split `{st['prompts']}` ({st['n_prompts']} prompts):", '',
-                  '| category | accuracy | clean | images |', '|---|---|---|---|']
-        lines += [f"| {c} | {v['accuracy']:.1%} | {v['clean']:.1%} | {v['images']} |" for c, v in s.items()]
-        lines += ['', f"Reproduce: `{st.get('command', 'mi-nb evaluate --prompts test')}`", '']
+        lines += ['## Measured accuracy (exact oracle)', '']
+        for split, m in metrics.items():
+            s, st = m['summary'], m['settings']
+            lines += [f"Split `{split}` ({st['n_prompts']} prompts, {st['images_per_prompt']} images each, seed {st['seed']}, "
+                      f"DDIM {st['num_inference_steps']} steps, guidance {st['guidance_scale']}); reproduce with "
+                      f"`mi-nb evaluate --prompts {split} --images-per-prompt {st['images_per_prompt']} --seed {st['seed']}`:", '',
+                      '| category | accuracy | clean | images |', '|---|---|---|---|']
+            lines += [f"| {c} | {v['accuracy']:.1%} | {v['clean']:.1%} | {v['images']} |" for c, v in s.items()] + ['']
     return '\n'.join(lines)
 
-def ship_lab_model(run_dir, dst, metrics: dict | None = None, command: str = 'mi-nb lab train', hardware: str = 'CPU') -> Path:
-    "Copy a trained run's EMA pipeline into `dst` with our tokenizer files, the training log, metrics and a model card."
+def ship_lab_model(run_dir, dst, metrics: dict | None = None, command: str = 'mi-nb lab train', hardware: str = 'CPU',
+                   note: str = '') -> Path:
+    "Copy a trained run's EMA pipeline into `dst` with our tokenizer files, the training log, metrics ({split: metrics.json}) and a model card."
     from mi_nb.lab.model import write_lab_tokenizer
     run_dir, dst = Path(run_dir), Path(dst)
     if dst.exists(): shutil.rmtree(dst)
@@ -259,5 +261,5 @@ def ship_lab_model(run_dir, dst, metrics: dict | None = None, command: str = 'mi
     log = list(csv.DictReader(open(run_dir / 'train_log.csv')))
     seconds = float(log[-1]['seconds']) if log else None
     if metrics: atomic_write_json(dst / 'metrics.json', metrics)
-    atomic_write_text(dst / 'README.md', model_card(args, metrics, command, seconds, hardware))
+    atomic_write_text(dst / 'README.md', model_card(args, metrics, command, seconds, hardware) + (f'\n{note}\n' if note else ''))
     return dst
