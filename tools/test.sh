@@ -8,7 +8,7 @@
 # Extra flags for nbdev_test: NBDEV_FLAGS="slow" bash tools/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PYTHONHASHSEED=0 OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PYTHONHASHSEED=0 OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 echo "== drift: nbdev_export / nbdev_clean / README"
