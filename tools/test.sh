@@ -27,10 +27,10 @@ run_nb() {  # one notebook; its log and status go to $tmp
 }
 export -f run_nb
 xargs -P 2 -I{} bash -c 'run_nb "$@"' _ {} "$tmp" < "$tmp/nbs"
-nb_pass=$(grep -l pass "$tmp"/*.status 2>/dev/null | wc -l)
-nb_fail=$(grep -l fail "$tmp"/*.status 2>/dev/null | wc -l)
-nb_total=$(wc -l < "$tmp/nbs")
-nb_fail=$((nb_fail + nb_total - nb_pass - nb_fail))
+nb_pass=0; nb_fail=0
+while read -r nb; do  # a notebook without a "pass" status (failed, or never ran) counts as failed
+  if [ "$(cat "$tmp/$(echo "$nb" | tr '/' '_').status" 2>/dev/null)" = pass ]; then nb_pass=$((nb_pass + 1)); else nb_fail=$((nb_fail + 1)); fi
+done < "$tmp/nbs"
 
 echo "== pytest tests/"
 set +e
