@@ -17,8 +17,8 @@ from .mi import MIRecorder
 # %% auto #0
 __all__ = ['BuildConfig', 'set_identity', 'prompt_key', 'candidate_seeds', 'PromptError', 'read_prompt_lines', 'load_prompts',
            'check_prompt_lengths', 'generate_scored', 'generate_batched', 'select', 'decode_latents', 'prompt_tensors',
-           'write_record', 'records', 'write_metadata', 'check_identity', 'build_set', 'model_fingerprint',
-           'add_build_set_parser', 'load_model', 'cmd_build_set']
+           'write_record', 'records', 'write_metadata', 'process_state', 'check_identity', 'build_set',
+           'model_fingerprint', 'add_build_set_parser', 'load_model', 'cmd_build_set']
 
 # %% ../nbs/07_build_set.ipynb #d8c17c76
 @dataclass
@@ -190,6 +190,12 @@ def write_metadata(out, identity: dict) -> int:
     return len(lines)
 
 # %% ../nbs/07_build_set.ipynb #42683899
+def process_state():
+    """accelerate's `PartialState`; launched processes without a GPU (`accelerate launch --multi_gpu` on a CPU machine, or
+    torchrun) get CPU data parallelism over gloo instead of each believing it is the only process."""
+    from accelerate import PartialState
+    return PartialState(cpu=not torch.cuda.is_available() and int(os.environ.get('WORLD_SIZE', '1')) > 1)
+
 def check_identity(out: Path, identity: dict):
     "Write `set.json`, or refuse if `out` already holds a set made with other settings."
     f = out / 'set.json'
@@ -204,8 +210,7 @@ def check_identity(out: Path, identity: dict):
 def build_set(pipe, prompts: list, out, cfg: BuildConfig = BuildConfig(), model_id: str = 'unknown', batch_size: int = 8,
               keep_all: bool = False, progress: bool = True, stop_after: int | None = None) -> dict:
     "Generate, score and select MI-TUNE's set for `prompts` into `out` (resumable; sharded under accelerate)."
-    from accelerate import PartialState
-    state = PartialState()
+    state = process_state()
     out = Path(out)
     if not prompts: raise PromptError('no prompts to build a set from')
     if len(set(prompts)) != len(prompts): raise PromptError('duplicate prompts: de-duplicate them first (read_prompt_lines does)')
@@ -270,10 +275,9 @@ def add_build_set_parser(sub):
 
 def load_model(model, adapter=None, dtype='auto'):
     "A pipeline (the embedded lab model when `model` is None) on the process's device, and its identity string."
-    from accelerate import PartialState
     from mi_nb.core import default_dtype
     from mi_nb.lab.model import load_pipeline, lab_weights_dir
-    dev = PartialState().device
+    dev = process_state().device
     dt = default_dtype(dev) if dtype == 'auto' else getattr(torch, dtype)
     if model is None:
         pipe, mid = load_pipeline(device=dev, torch_dtype=dt), f'mi_nb-lab@{model_fingerprint(lab_weights_dir())}'

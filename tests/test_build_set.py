@@ -74,10 +74,12 @@ def test_sigkill_then_resume_is_byte_identical(model, reference, tmp_path):
 
 def test_two_processes_equal_one(model, reference, tmp_path):
     out = tmp_path / 's'
-    run([sys.executable, '-m', 'accelerate.commands.launch', '--cpu', '--num_processes', '2', '--num_machines', '1',
+    # --multi_gpu on a machine without GPUs: 2 CPU processes over gloo (accelerate 1.15's --cpu starts only one)
+    p = run([sys.executable, '-m', 'accelerate.commands.launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1',
          '--mixed_precision', 'no', '--dynamo_backend', 'no', '-m', 'mi_nb.cli', 'build-set', '--model', str(model),
          '--prompts', 'train', '--limit', '8', '--batch-size', '4', '--out', str(out)] + SMALL, timeout=900)
     assert tree(out) == tree(reference)
+    assert '8 prompts (4 new)' in p.stdout, p.stdout  # the main process made only its half: the work was sharded
 
 def test_changed_arguments_are_refused(model, reference, tmp_path):
     import shutil

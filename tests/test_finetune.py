@@ -5,7 +5,7 @@ import torch
 from conftest import run, ROOT
 
 ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'HF_HUB_OFFLINE': '1'}
-FAST = ['--quiet', '--rank', '4', '--alpha', '8', '--batch-size', '8', '--val-every', '0']
+FAST = ['--quiet', '--rank', '4', '--alpha', '8', '--lr', '1e-3', '--batch-size', '8', '--val-every', '0']
 
 @pytest.fixture(scope='module')
 def lab(tmp_path_factory):
@@ -36,7 +36,7 @@ def test_lora_dora_round_trip(lab, tmp_path):
     outs = {}
     for kind in ('lora', 'dora'):
         pipe = load_pipeline(model)
-        cfg = FinetuneConfig.lab(adapter=kind, rank=4, alpha=8, batch_size=8, max_steps=6, ckpt_every=3, val_every=0)
+        cfg = FinetuneConfig.lab(adapter=kind, rank=4, alpha=8, lr=1e-3, batch_size=8, max_steps=6, ckpt_every=3, val_every=0)
         finetune(pipe, data, tmp_path / kind, cfg, progress=False)
         mine = _unet_out(pipe.unet)
         fresh = load_pipeline(model); fresh.load_lora_weights(str(tmp_path / kind))
@@ -119,4 +119,4 @@ def test_default_model_is_the_lab_model(lab, tmp_path):
     run([sys.executable, '-m', 'mi_nb.finetune', '--data', str(data), '--out', str(tmp_path / 'o'), *FAST, '--max-steps', '2',
          '--ckpt-every', '1'])
     res = json.loads((tmp_path / 'o' / 'finetune.json').read_text())
-    assert res['base_model'] == 'mi_nb lab model (embedded)' and res['config']['lr'] == 1e-3  # the lab preset
+    assert res['base_model'] == 'mi_nb lab model (embedded)' and res['config']['grad_accum'] == 1  # the lab preset (the reference accumulates 50)
