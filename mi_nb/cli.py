@@ -28,6 +28,7 @@ def _add_lab_train(sub):
     p.add_argument('--resume', action='store_true', help='continue from OUT/ckpt')
     p.add_argument('--render-workers', type=int, default=0, help='render the training images with N processes (0: one, sequentially)')
     p.add_argument('--stop-after', type=int, default=None, help='end after the checkpoint of this step (resume later with --resume)')
+    p.add_argument('--snapshots', action='store_true', help='keep the EMA pipeline of every checkpoint in OUT/snapshots/step-N')
     p.set_defaults(func=cmd_lab_train)
 
 def cmd_lab_train(a) -> int:
@@ -36,7 +37,7 @@ def cmd_lab_train(a) -> int:
     t0 = time.time()
     train_lab_model(a.out, vae_steps=a.vae_steps, steps=a.steps, n_images=a.images, batch_size=a.batch_size, lr=a.lr,
                     ckpt_every=a.ckpt_every, seed=a.seed, device=a.device, resume=a.resume, threads=a.threads,
-                    render_workers=a.render_workers, stop_after=a.stop_after)
+                    render_workers=a.render_workers, stop_after=a.stop_after, snapshots=a.snapshots)
     print(f'trained in {time.time() - t0:.0f}s; pipeline in {Path(a.out) / "pipeline"}')
     return 0
 
@@ -98,12 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
                                 'point-wise mutual information, on stock diffusers pipelines.')
     p.add_argument('--version', action='version', version=f'mi-nb {mi_nb.__version__}')
     sub = p.add_subparsers(dest='command', metavar='COMMAND')
-    lab = sub.add_parser('lab', help='MI-TUNE end to end on the embedded lab model (the main job); `lab train` trains a base model',
+    lab = sub.add_parser('lab', help='MI-TUNE end to end on the embedded lab model (the main job); `lab train` trains a base model, `lab compare` runs the comparison of methods',
                          description='Without a LAB_COMMAND: build the MI set on the lab train prompts, fine-tune DoRA, '
                                      'evaluate base vs tuned with the oracle, write OUT/report.json and report.md.')
     from mi_nb.lab.mitune import add_lab_run_args, cmd_lab_run
     add_lab_run_args(lab); lab.set_defaults(func=cmd_lab_run)
-    _add_lab_train(lab.add_subparsers(dest='lab_command', metavar='LAB_COMMAND'))
+    lab_sub = lab.add_subparsers(dest='lab_command', metavar='LAB_COMMAND')
+    _add_lab_train(lab_sub)
+    from mi_nb.lab.compare import add_compare_parser
+    add_compare_parser(lab_sub)
     _add_evaluate(sub)
     from mi_nb.build_set import add_build_set_parser
     add_build_set_parser(sub)

@@ -18,7 +18,8 @@ __all__ = ['SDXL_KEYS', 'ADAPTER_NAME', 'TRAIN_FIELDS', 'FinetuneConfig', 'split
            'save_adapter', 'batch_indices', 'save_checkpoint', 'checkpoints', 'load_adapter_state', 'load_checkpoint',
            'prune_checkpoints', 'is_lab_pipeline', 'lab_val_prompts', 'validate_lab', 'validation_loss',
            'resolve_mixed_precision', 'lock_folder', 'finetune', 'plot_training', 'model_card', 'push_to_hub',
-           'add_finetune_args', 'add_finetune_parser', 'config_from_args', 'load_base', 'cmd_finetune']
+           'set_config', 'set_prompts', 'remove_adapter', 'selected_checkpoint', 'mitune_rounds', 'add_finetune_args',
+           'add_finetune_parser', 'config_from_args', 'load_base', 'cmd_finetune']
 
 # %% ../nbs/08_finetune.ipynb #0421103a
 @dataclass
@@ -382,19 +383,19 @@ def _score(row: dict):
 
 # %% ../nbs/08_finetune.ipynb #ca1c20c5
 def finetune(pipe, data_dir, out_dir, cfg: FinetuneConfig | None = None, *, resume: bool = False,
-             stop_after: int | None = None, base_model: str | None = None, progress: bool = True) -> dict:
-    "Train a LoRA/DoRA adapter on `pipe.unet` with the set in `data_dir`; write checkpoints, logs and the result to `out_dir`. Returns the results."
+             stop_after: int | None = None, base_model: str | None = None, progress: bool = True, init_from=None) -> dict:
+    "Train a LoRA/DoRA adapter on `pipe.unet` with the set in `data_dir`; write checkpoints, logs and the result to `out_dir`. Returns the results. `init_from`: a checkpoint folder whose adapter the training starts from."
     from accelerate import Accelerator
     cfg = cfg or FinetuneConfig()
     cpu_ddp = not torch.cuda.is_available() and int(os.environ.get('WORLD_SIZE', '1')) > 1  # launched processes, no GPU: gloo
     acc = Accelerator(mixed_precision=resolve_mixed_precision(cfg.mixed_precision), gradient_accumulation_steps=cfg.grad_accum,
                       cpu=cpu_ddp)
     lock = lock_folder(out_dir) if acc.is_main_process else None
-    try: return _finetune(acc, pipe, Path(data_dir), Path(out_dir), cfg, resume, stop_after, base_model, progress)
+    try: return _finetune(acc, pipe, Path(data_dir), Path(out_dir), cfg, resume, stop_after, base_model, progress, init_from)
     finally:
         if lock is not None: lock.unlink(missing_ok=True)
 
-def _finetune(acc, pipe, data_dir: Path, out: Path, cfg: FinetuneConfig, resume, stop_after, base_model, progress) -> dict:
+def _finetune(acc, pipe, data_dir: Path, out: Path, cfg: FinetuneConfig, resume, stop_after, base_model, progress, init_from=None) -> dict:
     from diffusers import DDPMScheduler
     from diffusers.optimization import get_scheduler
     from tqdm.auto import tqdm
@@ -406,6 +407,7 @@ def _finetune(acc, pipe, data_dir: Path, out: Path, cfg: FinetuneConfig, resume,
     if not cfg.val_every: mode = 'none'
     base_model = base_model or getattr(pipe, 'name_or_path', None) or type(pipe).__name__
     run = dict(config=asdict(cfg), data=str(data_dir.resolve()), base_model=str(base_model), processes=P, validation=mode)
+    if init_from is not None: run['init_from'] = str(Path(init_from).resolve())
     _check_run(out, run, resume)
     acc.wait_for_everyone()
     # data
@@ -424,6 +426,7 @@ def _finetune(acc, pipe, data_dir: Path, out: Path, cfg: FinetuneConfig, resume,
     (pipe if mode == 'lab' else unet).to(acc.device)
     base_dtype = unet.dtype
     params = add_adapter(unet, cfg)
+    if init_from is not None: load_adapter_state(unet, init_from)  # continue an earlier adapter (multi-round MI-TUNE)
     if cfg.gradient_checkpointing: unet.enable_gradient_checkpointing()
     named = [(n, p) for n, p in unet.named_parameters() if p.requires_grad]
     groups = [dict(params=[p for n, p in named if 'magnitude' not in n], weight_decay=cfg.weight_decay),
@@ -636,6 +639,58 @@ def push_to_hub(out, repo_id: str, private: bool = True, token: str | None = Non
                   ignore_patterns=['checkpoints/*', 'checkpoints/**', 'run.json', '.lock'])
     return str(url)
 
+# %% ../nbs/08_finetune.ipynb #013c8c0b
+def set_config(set_dir) -> tuple:
+    "The `BuildConfig` and model id a set was built with (from its `set.json`): how to build the next round's set."
+    from mi_nb.build_set import BuildConfig
+    info = json.loads((Path(set_dir) / 'set.json').read_text())
+    missing = [k for k in ('candidates', 'keep', 'seed', 'num_inference_steps', 'guidance_scale') if k not in info]
+    if missing: raise ValueError(f'{set_dir} was not made by build_set (its set.json lacks {", ".join(missing)}): '
+                                 'a later round cannot rebuild it')
+    return BuildConfig(**{k: info[k] for k in BuildConfig.__dataclass_fields__ if k in info}), info['model']
+
+def set_prompts(set_dir) -> list:
+    "The prompts of the set in `set_dir`, sorted."
+    from mi_nb.build_set import records
+    return [r['prompt'] for r in records(set_dir)]
+
+def remove_adapter(unet) -> None:
+    "Delete the trained adapter from `unet`, leaving the base weights as they were."
+    if ADAPTER_NAME in (getattr(unet, 'peft_config', None) or {}): unet.delete_adapters(ADAPTER_NAME)
+
+def selected_checkpoint(adapter_dir) -> Path:
+    "The checkpoint folder a finished run selected (its `finetune.json`)."
+    res = json.loads((Path(adapter_dir) / 'finetune.json').read_text())
+    return Path(adapter_dir) / 'checkpoints' / f"step-{res['selected_step']:06d}"
+
+# %% ../nbs/08_finetune.ipynb #64596d2d
+def mitune_rounds(pipe, first_set, out, cfg: FinetuneConfig | None = None, rounds: int = 2, *, build_batch_size: int = 8,
+                  base_model: str | None = None, keep_all: bool = False, progress: bool = True) -> list:
+    "Multi-round MI-TUNE: round 1 trains on `first_set`; round r+1 builds a set with the round-r adapter loaded and trains on from it. Resumable; returns each round's results and leaves the last adapter in `pipe` and in `out`."
+    from mi_nb.build_set import build_set
+    from accelerate import PartialState
+    cfg, out = cfg or FinetuneConfig(), Path(out)
+    if rounds < 1: raise ValueError(f'rounds must be >= 1, not {rounds}')
+    bcfg, model_id = set_config(first_set); prompts = set_prompts(first_set)
+    results, prev = [], None
+    for r in range(1, rounds + 1):
+        rd = out / f'round-{r}'
+        data = Path(first_set)
+        if r > 1:  # the round-(r-1) model generates and scores this round's candidates
+            data = rd / 'set'
+            build_set(pipe, prompts, data, replace(bcfg, seed=derive_seed(bcfg.seed, 'round', r)),
+                      f'{model_id} + MI-TUNE round {r - 1}', build_batch_size, keep_all=keep_all, progress=progress)
+            remove_adapter(pipe.unet)
+        rcfg = cfg if r == 1 else replace(cfg, seed=derive_seed(cfg.seed, 'round', r))
+        res = finetune(pipe, data, rd / 'adapter', rcfg, resume=True, base_model=base_model, progress=progress, init_from=prev)
+        results.append(dict(round=r, set=str(data), **res))
+        prev = selected_checkpoint(rd / 'adapter')
+    if PartialState().is_main_process:
+        for f in ('pytorch_lora_weights.safetensors', 'README.md', 'training_plot.png'):
+            if (rd / 'adapter' / f).exists(): atomic_write_bytes(out / f, (rd / 'adapter' / f).read_bytes())
+        atomic_write_json(out / 'mitune.json', dict(rounds=rounds, results=json.loads(json.dumps(results, default=str))))
+    return results
+
 # %% ../nbs/08_finetune.ipynb #4ed74831
 def add_finetune_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     "The options of `mi-nb finetune`, added to `p`."
@@ -667,6 +722,8 @@ def add_finetune_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument('--mixed-precision', choices=['no', 'fp16', 'bf16'], default=None, help='default: bf16/fp16 on CUDA, no on CPU')
     p.add_argument('--gradient-checkpointing', action='store_true', default=None)
     p.add_argument('--resume', action='store_true', help='continue the run in OUT from its last checkpoint')
+    p.add_argument('--rounds', type=int, default=1, help='MI-TUNE rounds: round r+1 builds a set like DATA with the round-r adapter and trains on (OUT/round-r/)')
+    p.add_argument('--build-batch-size', type=int, default=16, help='images per pipeline call when a round builds its set')
     p.add_argument('--stop-after', type=int, default=None, help=argparse.SUPPRESS)  # tests: stop after this update's checkpoint
     p.add_argument('--push-to-hub', default=None, metavar='REPO_ID', help='upload the result to this Hugging Face Hub repo')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
@@ -713,7 +770,14 @@ def cmd_finetune(a) -> int:
         print(f'error: cannot load the model: {err}', file=sys.stderr); return 2
     cfg = config_from_args(a, is_lab_pipeline(pipe))
     try:
-        res = finetune(pipe, a.data, a.out, cfg, resume=a.resume, stop_after=a.stop_after, base_model=name, progress=not a.quiet)
+        if a.rounds > 1:
+            rr = mitune_rounds(pipe, a.data, a.out, cfg, a.rounds, build_batch_size=a.build_batch_size, base_model=name,
+                               progress=not a.quiet)
+            res = rr[-1]
+            for r in rr[:-1]: print(f"round {r['round']}: selected update {r['selected_step']} of {r['steps']}")
+            print(f"round {res['round']}:", end=' ')
+        else:
+            res = finetune(pipe, a.data, a.out, cfg, resume=a.resume, stop_after=a.stop_after, base_model=name, progress=not a.quiet)
     except (FileNotFoundError, FileExistsError, ValueError, FloatingPointError, RuntimeError) as err:
         print(f'error: {err}', file=sys.stderr); return 1
     from accelerate import PartialState

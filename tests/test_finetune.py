@@ -120,3 +120,35 @@ def test_default_model_is_the_lab_model(lab, tmp_path):
          '--ckpt-every', '1'])
     res = json.loads((tmp_path / 'o' / 'finetune.json').read_text())
     assert res['base_model'] == 'mi_nb lab model (embedded)' and res['config']['grad_accum'] == 1  # the lab preset (the reference accumulates 50)
+
+def test_rounds_cli_builds_with_the_previous_adapter_and_resumes(lab, tmp_path):
+    "`--rounds 2`: round 2's set comes from the round-1 model; a run killed in round 2 resumes to the same final adapter."
+    from mi_nb.build_set import build_set, BuildConfig, records
+    from mi_nb.lab.model import load_pipeline
+    from mi_nb.lab.world import lab_prompts
+    from mi_nb.core import load_tensors
+    model, _ = lab
+    first = tmp_path / 'set-1'
+    build_set(load_pipeline(model), lab_prompts('train')[::60], first,
+              BuildConfig(candidates=2, keep=1, num_inference_steps=4, guidance_scale=5.0, seed=0), 'tiny', 4, progress=False)
+    args = ['--rounds', '2', '--max-steps', '4', '--ckpt-every', '2', '--build-batch-size', '4']
+    p = run(_cli(model, first, tmp_path / 'a', *args))
+    assert 'round 1: selected update' in p.stdout and 'round 2:' in p.stdout
+    a = tmp_path / 'a'
+    r1, r2 = records(first), records(a / 'round-2' / 'set')
+    assert [r['prompt'] for r in r1] == [r['prompt'] for r in r2] and [r['seeds'] for r in r1] != [r['seeds'] for r in r2]
+    info = json.loads((a / 'mitune.json').read_text())
+    assert info['rounds'] == 2 and [r['round'] for r in info['results']] == [1, 2]
+    # an interrupted copy: round 1 finished, round 2's set half built and its training not started
+    import shutil
+    b = tmp_path / 'b'
+    shutil.copytree(a / 'round-1', b / 'round-1')
+    shutil.copytree(a / 'round-2' / 'set', b / 'round-2' / 'set')
+    for f in sorted((b / 'round-2' / 'set' / 'records').glob('*.json'))[1:]: f.unlink()
+    (b / 'round-2' / 'set' / 'metadata.jsonl').unlink()
+    run(_cli(model, first, b, *args))
+    A, B = load_tensors(a / 'pytorch_lora_weights.safetensors'), load_tensors(b / 'pytorch_lora_weights.safetensors')
+    assert set(A) == set(B) and all(torch.allclose(A[k], B[k], atol=1e-6) for k in A)
+    pipe = load_pipeline(model); base = _unet_out(pipe.unet)
+    pipe.load_lora_weights(str(a))
+    assert (_unet_out(pipe.unet) - base).abs().max() > 1e-5

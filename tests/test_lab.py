@@ -26,3 +26,28 @@ def test_lab_quick_end_to_end(tmp_path):
     for f in ('report.md', 'before_after.png', 'by_category.png', 'adapter/pytorch_lora_weights.safetensors'):
         assert (out / f).stat().st_size > 0, f
     assert '| split | category | base | MI-TUNE |' in p.stdout
+
+def test_lab_quick_two_rounds(tmp_path):
+    "`mi-nb lab --quick --rounds 2`: round 2 builds its own set with the round-1 adapter; the report says so."
+    out = tmp_path / 'lab'
+    run(['mi-nb', 'lab', '--quick', '--rounds', '2', '--out', str(out)], timeout=900)
+    rep = json.loads((out / 'report.json').read_text())
+    assert rep['settings']['rounds'] == 2 and '2 rounds' in (out / 'report.md').read_text()
+    info = json.loads((out / 'adapter' / 'mitune.json').read_text())
+    assert [r['round'] for r in info['results']] == [1, 2]
+    assert (out / 'adapter' / 'round-2' / 'set' / 'metadata.jsonl').stat().st_size > 0
+    _finite(rep)
+
+def test_lab_compare_quick_two_seeds(tmp_path):
+    "`mi-nb lab compare --quick`: every method for two seeds, then the table with 95% intervals."
+    out = tmp_path / 'cmp'
+    p = run(['mi-nb', 'lab', 'compare', '--quick', '--seeds', '0', '1', '--out', str(out)], timeout=1200)
+    s = json.loads((out / 'compare.json').read_text())
+    assert s['seeds'] == [0, 1] and set(s) >= {'settings', 'table', 'per_seed', 'pools', 'seconds'}
+    methods = {'base', 'random', 'mi', 'mi_renoise', 'oracle', 'best_of_n', 'mi_2rounds'}
+    assert {r['method'] for r in s['table']} == methods
+    for r in s['table']:
+        assert r['seeds'] == 2 and 0 <= r['mean'] <= 1 and math.isfinite(r['ci95']), r
+    _finite({k: v for k, v in s.items() if k != 'pools'})
+    for m in methods: assert f'| {m} |' in p.stdout
+    assert (out / 'table.png').stat().st_size > 0

@@ -1,11 +1,24 @@
-"The package as users get it: a wheel installed into a fresh virtual environment, without nbdev."
-import sys, zipfile
+"The package as users get it: `python -m build` (sdist, then the wheel built from it), the wheel installed into a fresh virtual environment, without nbdev."
+import shutil, sys, tarfile, zipfile
 from pathlib import Path
 from conftest import run, ROOT
 
-def test_wheel_in_fresh_venv(tmp_path):
-    run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-w', str(tmp_path / 'dist'), str(ROOT)])
-    whl = next((tmp_path / 'dist').glob('mi_nb-*.whl'))
+IGNORE = shutil.ignore_patterns('.git', '.venv', 'runs', '_docs_preview', '_proc', 'build', 'dist', '*.egg-info',
+                                '__pycache__', '.pytest_cache', '.src', '.whl')
+
+def test_sdist_and_wheel_in_fresh_venv(tmp_path):
+    src = tmp_path / 'src'; shutil.copytree(ROOT, src, ignore=IGNORE)  # build a copy: nothing is written into the checkout
+    # python -m build makes the sdist, then builds the wheel *from the sdist*: the wheel can only carry the lab
+    # weights if the sdist does
+    run([sys.executable, '-m', 'build', '--no-isolation', '--outdir', str(tmp_path / 'dist'), str(src)], timeout=900)
+    import configparser
+    cfg = configparser.ConfigParser(); cfg.read(ROOT / 'settings.ini'); version = cfg['DEFAULT']['version']
+    sdist = tmp_path / 'dist' / f'mi_nb-{version}.tar.gz'
+    members = tarfile.open(sdist).getnames()
+    for f in ('settings.ini', 'setup.py', 'LICENSE', 'README.md', 'CHANGELOG.md', 'mi_nb/lab/weights/tokenizer/vocab.json',
+              'mi_nb/lab/weights/tokenizer/merges.txt', 'mi_nb/lab/weights/unet/diffusion_pytorch_model.safetensors'):
+        assert f'mi_nb-{version}/{f}' in members, f
+    whl = next((tmp_path / 'dist').glob(f'mi_nb-{version}-*.whl'))
     names = zipfile.ZipFile(whl).namelist()
     assert any(n.startswith('mi_nb/lab/weights/') and n.endswith('.safetensors') for n in names), 'lab weights missing'
     assert 'mi_nb/lab/weights/tokenizer/vocab.json' in names and 'mi_nb/lab/weights/tokenizer/merges.txt' in names

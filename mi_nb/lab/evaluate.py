@@ -77,7 +77,7 @@ def labelled_grid(images, records, n: int, max_rows: int = 24, scale: int = 2):
             col = (40, 170, 60) if records.correct.iloc[k] else (220, 40, 40)
             d.rectangle([x, y, x + w + 2 * pad - 1, y + h + 2 * pad - 1], fill=col)
             grid.paste(Image.fromarray(images[k]).resize((w, h), Image.NEAREST), (x + pad, y + pad))
-    return grid
+    return grid.quantize(colors=128)  # palette mode: compact PNGs, no JPEG copy in notebooks
 
 def write_evaluation(out, records, images, n: int, settings: dict) -> dict:
     "Write `metrics.json`, `records.csv` and `grid.png` into `out` (atomically); returns the metrics."

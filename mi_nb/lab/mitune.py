@@ -15,7 +15,7 @@ from .model import load_pipeline, LAB_SAMPLING
 from .evaluate import evaluate, summarize
 from .oracle import judge
 from ..build_set import BuildConfig, build_set, records
-from ..finetune import FinetuneConfig, finetune
+from ..finetune import FinetuneConfig, finetune, mitune_rounds
 
 # %% auto #0
 __all__ = ['LabRun', 'spread', 'auc', 'candidate_verdicts', 'ranking_metrics', 'before_after_grid', 'category_plot', 'run_lab',
@@ -32,6 +32,7 @@ class LabRun:
     eval_prompts: int | None = None  # None: every prompt of test / test_unseen
     finetune_steps: int = 150
     select: str = 'mi'             # 'mi' (MI-TUNE) or 'random' (random-pick control)
+    rounds: int = 1                # MI-TUNE rounds (round r+1 builds its set with the round-r adapter)
     seed: int = 0
     batch_size: int = 32
 
@@ -87,7 +88,7 @@ def before_after_grid(base_ims, tuned_ims, prompts, n: int, base_ok, tuned_ok, r
             x = tw + c * (s + 2 * pad) + (12 if c >= n else 0)
             d.rectangle([x, y, x + s + 2 * pad - 1, y + s + 2 * pad - 1], fill=(40, 170, 60) if ok[k] else (220, 40, 40))
             g.paste(Image.fromarray(ims[k]).resize((s, s), Image.NEAREST), (x + pad, y + pad))
-    return g
+    return g.quantize(colors=128)  # palette mode: compact PNGs, no JPEG copy in notebooks
 
 def category_plot(summary: dict):
     "Seaborn bar chart of accuracy per category and split, base vs tuned."
@@ -126,8 +127,11 @@ def run_lab(out, run: LabRun = LabRun(), model=None, device=None, progress: bool
     t['build_set'] = time.time() - t1
     ranking = ranking_metrics(candidate_verdicts(out / 'set'))
     t2 = time.time()
-    ft = finetune(pipe, out / 'set', out / 'adapter', FinetuneConfig.lab(max_steps=run.finetune_steps, seed=run.seed),
-                  base_model='mi_nb lab model (embedded)', progress=progress)
+    fcfg = FinetuneConfig.lab(max_steps=run.finetune_steps, seed=run.seed)
+    if run.rounds > 1:
+        ft = mitune_rounds(pipe, out / 'set', out / 'adapter', fcfg, run.rounds, build_batch_size=run.batch_size,
+                           base_model='mi_nb lab model (embedded)', progress=progress)[-1]
+    else: ft = finetune(pipe, out / 'set', out / 'adapter', fcfg, base_model='mi_nb lab model (embedded)', progress=progress)
     t['finetune'] = time.time() - t2
     t3 = time.time(); tuned = _eval_splits(pipe, run, progress); t['tuned_eval'] = time.time() - t3
     summary = {sp: {'base': summarize(base[sp][1]), 'MI-TUNE': summarize(tuned[sp][1])} for sp in base}
@@ -160,7 +164,7 @@ def report_markdown(report: dict) -> str:
     return '\n'.join([
         '# MI-TUNE on the lab', '',
         f"{s['train_prompts']} train prompts x {s['candidates']} candidates, top-{s['keep']} by {s['select']}; DoRA "
-        f"{s['finetune_steps']} updates; evaluation {s['eval_images']} images per prompt, seed {s['seed']}.", '',
+        f"{s['finetune_steps']} updates{' per round, ' + str(s.get('rounds', 1)) + ' rounds' if s.get('rounds', 1) > 1 else ''}; evaluation {s['eval_images']} images per prompt, seed {s['seed']}.", '',
         summary_table(report), '',
         f"MI ranking of candidates: within-prompt ROC AUC {auc_txt}; top-1-by-MI accuracy {r['top1_mi_accuracy']:.1%} vs "
         f"random pick {r['random_pick_accuracy']:.1%} ({r['candidates']} candidates).", '',
@@ -176,13 +180,14 @@ def add_lab_run_args(p):
     p.add_argument('--train-prompts', type=int, default=None)
     p.add_argument('--candidates', type=int, default=None)
     p.add_argument('--finetune-steps', type=int, default=None)
+    p.add_argument('--rounds', type=int, default=None, help='MI-TUNE rounds (default 1)')
     p.add_argument('--model', default=None, help='lab pipeline folder (default: the embedded lab model)')
     p.add_argument('--device', default=None)
 
 def cmd_lab_run(a) -> int:
     "`mi-nb lab`: MI-TUNE on the embedded lab model, end to end."
     run = LabRun.quick() if a.quick else LabRun()
-    kw = {k: getattr(a, k) for k in ('train_prompts', 'candidates', 'finetune_steps') if getattr(a, k) is not None}
+    kw = {k: getattr(a, k) for k in ('train_prompts', 'candidates', 'finetune_steps', 'rounds') if getattr(a, k) is not None}
     run = replace(run, seed=a.seed, select=a.select, **kw)
     if Path(a.out, 'set', 'set.json').exists() and not Path(a.out, 'report.json').exists():
         print(f'resuming the run in {a.out}')

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/04_lab_train.ipynb #a86f5ba5
 from __future__ import annotations
-import csv, json, math, shutil, time
+import csv, json, math, shutil, time, warnings
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
@@ -133,8 +133,9 @@ def _save_ckpt(out, unet, te, ema, opt, step, vae):
 def train_lab_model(out, cfg: LabConfig = LabConfig(), vae_steps: int = 1200, steps: int = 5000, n_images: int = 150_000,
                     batch_size: int = 256, lr: float = 1e-3, warmup: int = 300, uncond_prob: float = 0.1,
                     ema_decay: float = 0.999, ckpt_every: int = 500, seed: int = 0, device=None, resume: bool = False,
-                    progress: bool = True, threads: int | None = None, stop_after: int | None = None, render_workers: int = 0):
-    "Train a lab `StableDiffusionPipeline` from scratch into `out`; returns the pipeline (EMA weights). `stop_after` ends the run after that step's checkpoint (as if killed)."
+                    progress: bool = True, threads: int | None = None, stop_after: int | None = None, render_workers: int = 0,
+                    snapshots: bool = False):
+    "Train a lab `StableDiffusionPipeline` from scratch into `out`; returns the pipeline (EMA weights). `stop_after` ends the run after that step's checkpoint (as if killed); `snapshots` keeps the EMA pipeline of every checkpoint in `out/snapshots/step-N`."
     from diffusers import DDPMScheduler
     if threads: torch.set_num_threads(threads)
     from mi_nb.core import default_device
@@ -192,7 +193,9 @@ def train_lab_model(out, cfg: LabConfig = LabConfig(), vae_steps: int = 1200, st
     if start:
         unet.load_state_dict(load_tensors(ck / 'unet.safetensors', dev)); te.load_state_dict(load_tensors(ck / 'text_encoder.safetensors', dev))
         load_optimizer(opt, ck / 'optimizer'); ema.load_state_dict(load_tensors(ck / 'ema.safetensors', dev), st['ema_n'])
-        for _ in range(start): lrs.step()
+        with warnings.catch_warnings():  # replaying the schedule's steps, without optimiser steps, is intended here
+            warnings.filterwarnings('ignore', message='Detected call of `lr_scheduler.step')
+            for _ in range(start): lrs.step()
     lat = lat.to(dev); pid = pid.to(dev)
     run_loss = None
     for s in tqdm(range(start, steps), initial=start, total=steps, disable=not progress, desc='unet'):
@@ -209,6 +212,7 @@ def train_lab_model(out, cfg: LabConfig = LabConfig(), vae_steps: int = 1200, st
         if (s + 1) % ckpt_every == 0 or s + 1 == steps:
             _save_ckpt(out, unet, te, ema, opt, s + 1, vae)
             export_ema_pipeline(pipe, ema, params, out / 'pipeline')
+            if snapshots: export_ema_pipeline(pipe, ema, params, out / 'snapshots' / f'step-{s + 1}')
             if stop_after is not None and s + 1 >= stop_after: break
     unet.eval(); te.eval()
     ema.copy_to(params)
@@ -248,12 +252,14 @@ def model_card(args: dict, metrics: dict | None, command: str, seconds: float | 
     return '\n'.join(lines)
 
 def ship_lab_model(run_dir, dst, metrics: dict | None = None, command: str = 'mi-nb lab train', hardware: str = 'CPU',
-                   note: str = '') -> Path:
-    "Copy a trained run's EMA pipeline into `dst` with our tokenizer files, the training log, metrics ({split: metrics.json}) and a model card."
+                   note: str = '', snapshot: int | None = None) -> Path:
+    "Copy a trained run's EMA pipeline (or that of its step-`snapshot` snapshot) into `dst` with our tokenizer files, the training log, metrics ({split: metrics.json}) and a model card."
     from mi_nb.lab.model import write_lab_tokenizer
     run_dir, dst = Path(run_dir), Path(dst)
+    src = run_dir / 'pipeline' if snapshot is None else run_dir / 'snapshots' / f'step-{snapshot}'
+    if not (src / 'model_index.json').exists(): raise FileNotFoundError(f'no pipeline in {src}')
     if dst.exists(): shutil.rmtree(dst)
-    shutil.copytree(run_dir / 'pipeline', dst)
+    shutil.copytree(src, dst)
     shutil.rmtree(dst / 'tokenizer')
     args = json.loads((run_dir / 'args.json').read_text())
     write_lab_tokenizer(dst / 'tokenizer', args['cfg']['max_length'])

@@ -183,7 +183,7 @@ def render(spec: Spec, rng: np.random.Generator, res: int = IMAGE_SIZE):
 
 # %% ../../nbs/01_lab_world.ipynb #17fae3e5
 def image_grid(images, ncols: int = 8, pad: int = 2, scale: int = 1, labels=None):
-    "Tile uint8 HxWx3 images into one PIL image (optionally upscaled by `scale`, with a text label under each)."
+    "Tile uint8 HxWx3 images into one PIL image (palette mode; optionally upscaled by `scale`, with a text label under each)."
     from PIL import Image, ImageDraw
     ims = [np.asarray(i) for i in images]
     h, w = ims[0].shape[:2]
@@ -197,7 +197,7 @@ def image_grid(images, ncols: int = 8, pad: int = 2, scale: int = 1, labels=None
         x, y = pad + c * (w + pad), pad + r * (h + pad + lab_h)
         grid.paste(Image.fromarray(im).resize((w, h), Image.NEAREST), (x, y))
         if labels is not None: d.text((x + 1, y + h), str(labels[k])[: w // 6], fill=(255, 255, 255))
-    return grid
+    return grid.quantize(colors=128)  # a palette image: a compact PNG in notebooks and docs, and no JPEG copy
 
 # %% ../../nbs/01_lab_world.ipynb #857d245e
 DEFAULT_WEIGHTS = {'single': 0.3, 'counting': 0.15, 'binding': 0.2, 'spatial': 0.35}
