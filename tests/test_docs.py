@@ -75,8 +75,6 @@ def test_check_catches_broken_pages(tmp_path):
 
 
 @needs_chromium
-@pytest.mark.skipif(os.environ.get('MI_NB_DOCS_PREVIEW') != '1',
-                    reason='the full docs preview is opt-in (MI_NB_DOCS_PREVIEW=1): two pages still fail it (issue 8)')
 def test_docs_preview_all_notebooks(tmp_path):
     "Every notebook goes through nbdev's docs processing and renders to a page that passes every check."
     # processed notebooks are cached (keyed on notebook, library, settings.ini, nbdev) in the default preview folder

@@ -4,7 +4,8 @@
 
 # %% ../../nbs/03_lab_model.ipynb #0b3fd7ae
 from __future__ import annotations
-import json, os, shutil
+import json, os, shutil, warnings
+from contextlib import contextmanager
 from pathlib import Path
 import torch
 from .world import COLOURS, SHAPES, PLURAL, RELATIONS, IMAGE_SIZE, all_specs
@@ -12,7 +13,7 @@ from .world import COLOURS, SHAPES, PLURAL, RELATIONS, IMAGE_SIZE, all_specs
 # %% auto #0
 __all__ = ['BOS', 'EOS', 'SCHEDULER_CONFIG', 'LAB_SAMPLING', 'WEIGHTS_DIR', 'byte_chars', 'lab_words', 'lab_merges',
            'write_lab_tokenizer', 'lab_tokenizer', 'LabConfig', 'build_text_encoder', 'build_vae', 'build_unet',
-           'build_scheduler', 'build_pipeline', 'lab_generator', 'lab_weights_dir', 'load_pipeline']
+           'build_scheduler', 'build_pipeline', 'lab_generator', 'lab_weights_dir', 'quiet_loading', 'load_pipeline']
 
 # %% ../../nbs/03_lab_model.ipynb #2e2dd37c
 def byte_chars() -> list:
@@ -159,14 +160,30 @@ def lab_weights_dir() -> Path:
     "Folder of the shipped lab pipeline."
     return WEIGHTS_DIR
 
+@contextmanager
+def quiet_loading():
+    "Silence diffusers'/transformers' loading progress bars and the `torch_dtype` deprecation notice, restoring them after."
+    from diffusers.utils import logging as dl
+    from transformers.utils import logging as tl
+    was = dl.is_progress_bar_enabled(), tl.is_progress_bar_enabled()
+    dl.disable_progress_bar(); tl.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', message='`torch_dtype` is deprecated')  # diffusers >= 0.36; older ones need it
+            yield
+    finally:
+        if was[0]: dl.enable_progress_bar()
+        if was[1]: tl.enable_progress_bar()
+
 def load_pipeline(path=None, device=None, torch_dtype=None):
     "The lab `StableDiffusionPipeline` from `path` (default: the shipped weights), in eval mode, on `device`."
     from diffusers import StableDiffusionPipeline
     path = Path(path or lab_weights_dir())
     if not (path / 'model_index.json').exists():
         raise FileNotFoundError(f'no diffusers pipeline at {path} (expected model_index.json)')
-    pipe = StableDiffusionPipeline.from_pretrained(str(path), torch_dtype=torch_dtype or torch.float32, use_safetensors=True,
-                                                   local_files_only=True)
+    with quiet_loading():
+        pipe = StableDiffusionPipeline.from_pretrained(str(path), torch_dtype=torch_dtype or torch.float32, use_safetensors=True,
+                                                       local_files_only=True)
     for m in (pipe.vae, pipe.text_encoder, pipe.unet): m.eval()
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device) if device is not None else pipe
