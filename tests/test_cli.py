@@ -8,7 +8,9 @@ def test_help_and_version():
     assert 'evaluate' in h and 'lab' in h
     import mi_nb
     assert run(['mi-nb', '--version']).stdout.strip() == f'mi-nb {mi_nb.__version__}'
-    assert 'train' in run(['mi-nb', 'lab', '--help']).stdout
+    lab_help = run(['mi-nb', 'lab', '--help']).stdout
+    assert 'train' in lab_help and 'compare' in lab_help
+    assert '--methods' in run(['mi-nb', 'lab', 'compare', '--help']).stdout
 
 def test_evaluate_writes_metrics(tmp_path):
     out = tmp_path / 'eval'

@@ -316,7 +316,7 @@ def run_compare(out, seeds=(0, 1, 2), c: Compare = Compare(), model=None, device
 
 def add_compare_parser(sub):
     "The `mi-nb lab compare` sub-command."
-    p = sub.add_parser('compare', help="the paper's comparison on the lab: 7 methods x seeds, with 95% intervals")
+    p = sub.add_parser('compare', help="the paper's comparison on the lab: 7 methods x seeds, with 95%% intervals")
     p.add_argument('--out', default='runs/compare')
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--quick', action='store_true', help='toy sizes (a smoke test)')
