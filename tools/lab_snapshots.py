@@ -5,18 +5,12 @@
 
 A run trained with `mi-nb lab train --snapshots` keeps the EMA pipeline of each checkpoint in RUN/snapshots/step-N.
 Each is evaluated with the oracle on the lab `val` prompts (never the test splits), cached in RUN/snapshots-val.json.
-The lab's difficulty target (issue #3): single objects >= 85% correct with clean backgrounds, two-object binding and
+The lab's difficulty target (`mi_nb.lab.evaluate.DIFFICULTY_TARGET`, issue #3): single objects >= 85% correct with clean backgrounds, two-object binding and
 spatial prompts between 20% and 75%. The pick is the most-trained snapshot that meets it on `val`; the test numbers of
 the shipped model are then measured once, by `mi-nb evaluate --prompts test`.
 """
 import argparse, json, sys
 from pathlib import Path
-
-TARGET = dict(single=(0.85, 1.0), binding=(0.20, 0.75), spatial=(0.20, 0.75))
-
-def meets(summary: dict) -> bool:
-    ok = all(lo <= summary[c]['accuracy'] <= hi for c, (lo, hi) in TARGET.items())
-    return ok and summary['single']['clean'] >= 0.85
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -24,7 +18,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     from mi_nb.core import atomic_write_json
     from mi_nb.lab.model import load_pipeline
-    from mi_nb.lab.evaluate import evaluate, summarize
+    from mi_nb.lab.evaluate import evaluate, summarize, meets_target
     from mi_nb.lab.world import lab_prompts
     run = Path(a.run); cache = run / 'snapshots-val.json'
     done = json.loads(cache.read_text()) if cache.exists() else {}
@@ -39,8 +33,8 @@ def main(argv=None) -> int:
     print('|---|---|---|---|---|---|---|---|')
     for step, m in rows:
         print(f"| {step} | " + ' | '.join(f"{m[c]['accuracy']:.1%}" for c in ('single', 'binding', 'spatial', 'counting', 'overall'))
-              + f" | {m['overall']['clean']:.1%} | {'yes' if meets(m) else 'no'} |")
-    ok = [step for step, m in rows if meets(m)]
+              + f" | {m['overall']['clean']:.1%} | {'yes' if meets_target(m) else 'no'} |")
+    ok = [step for step, m in rows if meets_target(m)]
     print(f'pick: step-{ok[-1]}' if ok else 'no snapshot meets the target')
     return 0 if ok else 1
 

@@ -22,7 +22,7 @@ from ..mi import pipeline_renoise_mi
 
 # %% auto #0
 __all__ = ['METHODS', 'Compare', 'build_pool', 'pool_rows', 'renoise_scores', 'picks', 'subset_set', 'best_of_n', 'diversity',
-           'compare_seed', 'collect', 'interval_table', 'table_markdown', 'paired_table', 'paired_markdown',
+           'compare_seed', 'collect', 'ci95', 'interval_table', 'table_markdown', 'paired_table', 'paired_markdown',
            'table_plot', 'run_compare', 'add_compare_parser', 'cmd_compare']
 
 # %% ../../nbs/10_lab_compare.ipynb #cc56552c
@@ -183,10 +183,10 @@ def compare_seed(out, seed: int, c: Compare = Compare(), model=None, device=None
            if 'mi_renoise' in c.methods else {k: [float('nan')] * c.candidates for k in {r['key'] for r in rows}})
     fcfg = FinetuneConfig.lab(max_steps=c.finetune_steps, seed=seed)
     want = set(c.methods) | ({'mi'} if 'mi_2rounds' in c.methods else set())
-    trained = [m for m in ('random', 'mi', 'mi_renoise', 'oracle') if m in want and picks(rows, m, c.keep, seed, ren)]
+    chosen = {m: picks(rows, m, c.keep, seed, ren) for m in ('random', 'mi', 'mi_renoise', 'oracle') if m in want}
+    trained = [m for m, keep in chosen.items() if keep]
     for m in trained:
-        sel = out / 'sets' / m
-        if not (sel / 'set.json').exists(): subset_set(pool, sel, picks(rows, m, c.keep, seed, ren), m)
+        if not (out / 'sets' / m / 'set.json').exists(): subset_set(pool, out / 'sets' / m, chosen[m], m)
     def tuned(m, adapter_dir, train):
         def go():
             train()
@@ -242,24 +242,30 @@ def collect(dirs, split: str = 'test'):
                                  diversity=ev[split]['diversity'], images=v['images']))
     return pd.DataFrame(rows)
 
+def ci95(x) -> float:
+    "Half-width of the 95% Student-t interval of the mean of `x` (NaN for fewer than two values)."
+    from scipy import stats
+    n = len(x)
+    return float(stats.t.ppf(0.975, n - 1) * np.std(x, ddof=1) / np.sqrt(n)) if n > 1 else float('nan')
+
 def interval_table(df, value: str = 'accuracy'):
     "Mean and 95% t-interval half-width of `value` over seeds, per method and category."
     import pandas as pd
-    from scipy import stats
-    def agg(x):
-        n = len(x); h = stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n) if n > 1 else float('nan')
-        return pd.Series(dict(mean=x.mean(), ci95=h, seeds=n))
+    agg = lambda x: pd.Series(dict(mean=x.mean(), ci95=ci95(x), seeds=len(x)))
     return df.groupby(['method', 'category'], sort=False)[value].apply(agg).unstack()
+
+def _markdown(t, df, header: str, sign: str = '', skip=()) -> str:
+    "Methods x categories of table `t` as 'mean ± half-width' in points."
+    cats = [c for c in (*CATEGORIES, 'overall') if c in set(df.category)]
+    lines = [f'| {header} | ' + ' | '.join(cats) + ' |', '|---|' + '---|' * len(cats)]
+    for m in [m for m in METHODS if m in set(df.method) and m not in skip]:
+        lines.append(f'| {m} | ' + ' | '.join(f"{100 * t.loc[(m, c), 'mean']:{sign}.1f} ± {100 * t.loc[(m, c), 'ci95']:.1f}"
+                                               for c in cats) + ' |')
+    return '\n'.join(lines)
 
 def table_markdown(df) -> str:
     "Methods x categories: 'mean ± half-width' of the accuracy (in %)."
-    t = interval_table(df)
-    cats = [c for c in (*CATEGORIES, 'overall') if c in set(df.category)]
-    lines = ['| method | ' + ' | '.join(cats) + ' |', '|---|' + '---|' * len(cats)]
-    for m in [m for m in METHODS if m in set(df.method)]:
-        lines.append(f'| {m} | ' + ' | '.join(f"{100 * t.loc[(m, c), 'mean']:.1f} ± {100 * t.loc[(m, c), 'ci95']:.1f}"
-                                               for c in cats) + ' |')
-    return '\n'.join(lines)
+    return _markdown(interval_table(df), df, 'method')
 
 def paired_table(df, value: str = 'accuracy', baseline: str = 'base'):
     "Per method and category: the mean over seeds of (method - baseline) on the same seed, and its 95% t-interval."
@@ -271,24 +277,16 @@ def paired_table(df, value: str = 'accuracy', baseline: str = 'base'):
 
 def paired_markdown(df) -> str:
     "Methods x categories: accuracy change against the base model of the same seed, 'mean ± half-width' in points."
-    t = paired_table(df)
-    cats = [c for c in (*CATEGORIES, 'overall') if c in set(df.category)]
-    lines = ['| method - base | ' + ' | '.join(cats) + ' |', '|---|' + '---|' * len(cats)]
-    for m in [m for m in METHODS if m in set(df.method) and m != 'base']:
-        lines.append(f'| {m} | ' + ' | '.join(f"{100 * t.loc[(m, c), 'mean']:+.1f} ± {100 * t.loc[(m, c), 'ci95']:.1f}"
-                                               for c in cats) + ' |')
-    return '\n'.join(lines)
+    return _markdown(paired_table(df), df, 'method - base', '+', skip=('base',))
 
 def table_plot(df):
     "Seaborn bar chart: accuracy per category and method, mean over seeds with 95% t-intervals."
     import seaborn as sns, matplotlib.pyplot as plt
-    from scipy import stats
     n = df.seed.nunique()
     cats = [c for c in (*CATEGORIES, 'overall') if c in set(df.category)]
     g = sns.catplot(df, x='category', y='accuracy', hue='method', kind='bar', height=3.2, aspect=2.4, order=cats,
                     hue_order=[m for m in METHODS if m in set(df.method)],
-                    errorbar=lambda x: (x.mean() - stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)),
-                                        x.mean() + stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))))
+                    errorbar=lambda x: (x.mean() - ci95(x), x.mean() + ci95(x)))
     g.set(ylim=(0, 1)); g.figure.suptitle(f'lab test split, {n} seeds, 95% t-intervals', y=1.02)
     return g.figure
 

@@ -15,7 +15,8 @@ from .oracle import judge
 from .model import LAB_SAMPLING
 
 # %% auto #0
-__all__ = ['image_seeds', 'generate', 'evaluate', 'summarize', 'labelled_grid', 'write_evaluation']
+__all__ = ['DIFFICULTY_TARGET', 'image_seeds', 'generate', 'evaluate', 'summarize', 'labelled_grid', 'write_evaluation',
+           'meets_target']
 
 # %% ../../nbs/05_lab_eval.ipynb #be81a318
 def image_seeds(prompts, n: int, seed: int = 0) -> list:
@@ -88,3 +89,10 @@ def write_evaluation(out, records, images, n: int, settings: dict) -> dict:
     atomic_write_bytes(out / 'records.csv', records.to_csv(index=False).encode())
     buf = io.BytesIO(); labelled_grid(images, records, n).save(buf, format='PNG'); atomic_write_bytes(out / 'grid.png', buf.getvalue())
     return metrics
+
+# %% ../../nbs/05_lab_eval.ipynb #f4771eca
+DIFFICULTY_TARGET = dict(single=(0.85, 1.0), binding=(0.20, 0.75), spatial=(0.20, 0.75))  # accuracy ranges per category
+
+def meets_target(summary: dict) -> bool:
+    "Whether a `summarize` result is inside the lab's difficulty target (a correct image is also a clean one)."
+    return all(lo <= summary[c]['accuracy'] <= hi for c, (lo, hi) in DIFFICULTY_TARGET.items())
