@@ -99,8 +99,8 @@ def test_bad_prompt_files(model, tmp_path, content, msg):
     assert p.returncode != 0 and msg in p.stderr and 'Traceback' not in p.stderr, p.stderr
     assert not (tmp_path / 's' / 'records').exists()
 
-def test_duplicates_are_dropped_with_a_warning(model, tmp_path):
+def test_duplicates_are_refused(model, tmp_path):
     f = tmp_path / 'p.txt'; f.write_text('a red circle\ntwo blue squares\na red circle\n')
-    p = run(['mi-nb', 'build-set', '--model', str(model), '--prompts', str(f), '--out', str(tmp_path / 's')] + SMALL)
-    assert 'duplicate' in p.stderr
-    assert len((tmp_path / 's' / 'metadata.jsonl').read_text().splitlines()) == 2
+    p = run(['mi-nb', 'build-set', '--model', str(model), '--prompts', str(f), '--out', str(tmp_path / 's')] + SMALL, check=False)
+    assert p.returncode == 1 and 'line 3 (same as line 1)' in p.stderr and 'Traceback' not in p.stderr, p.stderr
+    assert not (tmp_path / 's').exists()

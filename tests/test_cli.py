@@ -28,7 +28,7 @@ def test_evaluate_same_seed_same_result(tmp_path):
     run(args + ['--out', str(tmp_path / 'b'), '--batch-size', '1'])
     assert (tmp_path / 'a' / 'records.csv').read_text() == (tmp_path / 'b' / 'records.csv').read_text()
 
-@pytest.mark.parametrize('content,msg', [(b'', 'holds no prompt'), (b'\n  \n', 'holds no prompt'),
+@pytest.mark.parametrize('content,msg', [(b'', 'no prompt'), (b'\n  \n', 'no prompt'),
                                          (b'a red circle\n\xff\xfe bad\n', 'not UTF-8')])
 def test_evaluate_bad_prompt_file(tmp_path, content, msg):
     f = tmp_path / 'prompts.txt'; f.write_bytes(content)

@@ -11,9 +11,10 @@ import torch
 from .world import COLOURS, SHAPES, PLURAL, RELATIONS, IMAGE_SIZE, all_specs
 
 # %% auto #0
-__all__ = ['BOS', 'EOS', 'SCHEDULER_CONFIG', 'LAB_SAMPLING', 'WEIGHTS_DIR', 'byte_chars', 'lab_words', 'lab_merges',
-           'write_lab_tokenizer', 'lab_tokenizer', 'LabConfig', 'build_text_encoder', 'build_vae', 'build_unet',
-           'build_scheduler', 'build_pipeline', 'lab_generator', 'lab_weights_dir', 'quiet_loading', 'load_pipeline']
+__all__ = ['BOS', 'EOS', 'SCHEDULER_CONFIG', 'LAB_SAMPLING', 'LAB_FINETUNE', 'LAB_LOAD_HINT', 'WEIGHTS_DIR', 'byte_chars',
+           'lab_words', 'lab_merges', 'write_lab_tokenizer', 'lab_tokenizer', 'LabConfig', 'build_text_encoder',
+           'build_vae', 'build_unet', 'build_scheduler', 'build_pipeline', 'lab_generator', 'lab_weights_dir',
+           'load_pipeline', 'is_lab_pipeline']
 
 # %% ../../nbs/03_lab_model.ipynb #2e2dd37c
 def byte_chars() -> list:
@@ -146,44 +147,30 @@ def build_pipeline(cfg: LabConfig = LabConfig(), tokenizer=None, text_encoder=No
     pipe.set_progress_bar_config(disable=True)
     return pipe
 
-# %% ../../nbs/03_lab_model.ipynb #22716454
+# %% ../../nbs/03_lab_model.ipynb #052bf17f
 LAB_SAMPLING = dict(num_inference_steps=25, guidance_scale=5.0)
+LAB_FINETUNE = dict(adapter='dora', rank=8, alpha=8., lr=1e-4, batch_size=32, grad_accum=1, max_steps=200,
+                    ckpt_every=25, val_every=25)  # the lab's fine-tuning preset (FinetuneConfig overrides; chapter 12 measures it)
+LAB_LOAD_HINT = 'from mi_nb.lab.model import load_pipeline\npipe = load_pipeline()  # the lab model shipped with mi_nb'
 
 def lab_generator(seed: int, device='cpu'):
     "A `torch.Generator` on `device` seeded with `seed`."
     return torch.Generator(device).manual_seed(int(seed))
 
-# %% ../../nbs/03_lab_model.ipynb #6f14689c
+# %% ../../nbs/03_lab_model.ipynb #e8f9101f
 WEIGHTS_DIR = Path(__file__).parent / 'weights' if '__file__' in globals() else Path('../mi_nb/lab/weights')
 
 def lab_weights_dir() -> Path:
     "Folder of the shipped lab pipeline."
     return WEIGHTS_DIR
 
-@contextmanager
-def quiet_loading():
-    "Silence diffusers'/transformers' loading progress bars and the `torch_dtype` deprecation notice, restoring them after."
-    from diffusers.utils import logging as dl
-    from transformers.utils import logging as tl
-    was = dl.is_progress_bar_enabled(), tl.is_progress_bar_enabled()
-    dl.disable_progress_bar(); tl.disable_progress_bar()
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings('ignore', message='`torch_dtype` is deprecated')  # diffusers >= 0.36; older ones need it
-            yield
-    finally:
-        if was[0]: dl.enable_progress_bar()
-        if was[1]: tl.enable_progress_bar()
-
 def load_pipeline(path=None, device=None, torch_dtype=None):
-    "The lab `StableDiffusionPipeline` from `path` (default: the shipped weights), in eval mode, on `device`."
-    from diffusers import StableDiffusionPipeline
-    path = Path(path or lab_weights_dir())
-    if not (path / 'model_index.json').exists():
-        raise FileNotFoundError(f'no diffusers pipeline at {path} (expected model_index.json)')
-    with quiet_loading():
-        pipe = StableDiffusionPipeline.from_pretrained(str(path), torch_dtype=torch_dtype or torch.float32, use_safetensors=True,
-                                                       local_files_only=True)
-    for m in (pipe.vae, pipe.text_encoder, pipe.unet): m.eval()
-    pipe.set_progress_bar_config(disable=True)
-    return pipe.to(device) if device is not None else pipe
+    "The lab `StableDiffusionPipeline` from `path` (default: the shipped weights), in eval mode, on `device` (chapter 0's `load_pipeline`)."
+    from mi_nb.core import load_pipeline as load
+    return load(path or lab_weights_dir(), device=device, dtype=torch_dtype)
+
+def is_lab_pipeline(pipe) -> bool:
+    "Whether `pipe` has the lab model's shape (8x8x4 latents, 64-wide text embeddings, 16-token prompts)."
+    c, lc = pipe.unet.config, LabConfig()
+    return (c.sample_size == lc.image_size // 4 and c.cross_attention_dim == lc.text_width
+            and getattr(pipe.tokenizer, 'model_max_length', None) == lc.max_length)
