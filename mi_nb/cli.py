@@ -105,7 +105,7 @@ def cmd_lab_run(a) -> int:
     print(f"report: {out / 'report.md'} ({rep['seconds']['total']:.0f}s)")
     return 0
 
-# %% ../nbs/20_cli.ipynb #87235edc
+# %% ../nbs/20_cli.ipynb #ab5d6cc7
 def _add_lab_train(sub):
     p = sub.add_parser('train', help='train a lab base model from scratch (VAE, then UNet + text encoder)',
                        description='Train the lab StableDiffusionPipeline from scratch into OUT/pipeline.')
@@ -123,6 +123,7 @@ def _add_lab_train(sub):
     p.add_argument('--render-workers', type=at_least(0), default=0, help='render the training images with N processes (0: one, sequentially)')
     p.add_argument('--stop-after', type=at_least(1), default=None, help='end after the checkpoint of this step (resume later with --resume)')
     p.add_argument('--snapshots', action='store_true', help='keep the EMA pipeline of every checkpoint in OUT/snapshots/step-N')
+    p.add_argument('--captions', choices=['exact', 'weak'], default='exact', help='training captions: the exact prompts, or weak ones (chapter 3a)')
     p.set_defaults(func=cmd_lab_train)
 
 def cmd_lab_train(a) -> int:
@@ -131,7 +132,7 @@ def cmd_lab_train(a) -> int:
     out, t0 = check_out(a.out), time.time()
     train_lab_model(out, vae_steps=a.vae_steps, steps=a.steps, n_images=a.images, batch_size=a.batch_size, lr=a.lr,
                     ckpt_every=a.ckpt_every, seed=a.seed, device=a.device, resume=a.resume, threads=a.threads,
-                    render_workers=a.render_workers, stop_after=a.stop_after, snapshots=a.snapshots)
+                    render_workers=a.render_workers, stop_after=a.stop_after, snapshots=a.snapshots, captions=a.captions)
     print(f'trained in {time.time() - t0:.0f}s; pipeline in {out / "pipeline"}')
     return 0
 
@@ -207,9 +208,10 @@ def cmd_evaluate(a) -> int:
     print(f'wrote {out / "metrics.json"} and grid.png')
     return 0
 
-# %% ../nbs/20_cli.ipynb #d78e37e0
+# %% ../nbs/20_cli.ipynb #8feb2afb
 def _add_build_set(sub):
     from mi_nb.build_set import BuildConfig
+    from mi_nb.mi import SELF_SCORES
     p = sub.add_parser('build-set', help="generate M candidates per prompt, score them by MI, keep the top-k",
                        description='Build an MI-TUNE synthetic set (resumable; shard with accelerate launch).')
     d = BuildConfig()
@@ -229,7 +231,9 @@ def _add_build_set(sub):
                    help=f'guidance scale (default {d.guidance_scale}; the lab setting on the lab)')
     p.add_argument('--height', type=at_least(8), default=None, help='image height in pixels (default: the model\'s)')
     p.add_argument('--width', type=at_least(8), default=None, help='image width in pixels (default: the model\'s)')
-    p.add_argument('--score', choices=['reference', 'nats'], default=d.score)
+    p.add_argument('--score', choices=list(SELF_SCORES), default=d.score,
+                   help='the self-score that ranks candidates: ' + '; '.join(f'{k}: {v}' for k, v in SELF_SCORES.items()))
+    p.add_argument('--draws', type=at_least(1), default=d.draws, help='re-noising draws per candidate (renoise, pmi, contrastive)')
     p.add_argument('--select', choices=['mi', 'random'], default=d.select, help='top-k by MI, or random-k (control)')
     p.add_argument('--keep-all-images', action='store_true', help='also write every candidate as PNG under candidates/')
     p.add_argument('--dtype', choices=['auto', 'float32', 'float16', 'bfloat16'], default='auto')
@@ -237,7 +241,7 @@ def _add_build_set(sub):
     p.add_argument('--attention-slicing', action='store_true', help='pipe.enable_attention_slicing(): less GPU memory')
     p.set_defaults(func=cmd_build_set)
 
-# %% ../nbs/20_cli.ipynb #74260bba
+# %% ../nbs/20_cli.ipynb #a13b6662
 def build_config(a, lab: bool):
     "The `BuildConfig` of `mi-nb build-set`'s options (the lab's defaults on the lab model), checked."
     from mi_nb.build_set import BuildConfig, check_build_config
@@ -246,7 +250,7 @@ def build_config(a, lab: bool):
     cfg = BuildConfig(candidates=a.candidates or (16 if lab else d.candidates), keep=a.keep, seed=a.seed,
                       num_inference_steps=a.steps or (LAB_SAMPLING['num_inference_steps'] if lab else d.num_inference_steps),
                       guidance_scale=a.guidance or (LAB_SAMPLING['guidance_scale'] if lab else d.guidance_scale),
-                      score=a.score, select=a.select, height=a.height, width=a.width)
+                      score=a.score, draws=a.draws, select=a.select, height=a.height, width=a.width)
     return check_build_config(cfg, a.batch_size)
 
 def load_for_command(a, lab: bool, dtype=None, adapter=None):
@@ -338,7 +342,7 @@ def check_hub(repo_id) -> None:
     if os.environ.get('HF_HUB_OFFLINE', '').lower() in ('1', 'true', 'yes'):
         raise ValueError('--push-to-hub needs the network, and HF_HUB_OFFLINE is set: push the folder later with huggingface-cli upload')
 
-# %% ../nbs/20_cli.ipynb #6e5e51e3
+# %% ../nbs/20_cli.ipynb #fd99fa4d
 def _print_finetune(res: dict, out: Path) -> None:
     print(f'{res["steps"]} updates in {res["seconds"]:.0f}s, final loss {res["final_loss"]:.4f}; '
           f'selected update {res["selected_step"]} ({res["selected_by"]})')
@@ -351,7 +355,8 @@ def _print_finetune(res: dict, out: Path) -> None:
 def cmd_finetune(a) -> int:
     "`mi-nb finetune`: check everything, train an adapter (in rounds if asked), print a summary."
     import torch
-    from mi_nb.finetune import finetune, push_to_hub
+    from mi_nb.finetune import finetune
+    from mi_nb.runs import push_to_hub
     from mi_nb.mitune import mitune_rounds
     from mi_nb.build_set import check_set
     from mi_nb.lab.model import LAB_LOAD_HINT, is_lab_pipeline

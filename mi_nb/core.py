@@ -15,7 +15,7 @@ __all__ = ['atomic_write_bytes', 'atomic_write_text', 'atomic_write_json', 'save
            'lock_folder', 'folder_lock', 'PromptError', 'check_prompts', 'read_prompt_file', 'quiet_loading',
            'pipeline_family', 'is_hub_id', 'check_model_folder', 'load_pipeline', 'model_fingerprint', 'model_id']
 
-# %% ../nbs/00_core.ipynb #b701d967
+# %% ../nbs/00_core.ipynb #33de772f
 def _umask() -> int:
     m = os.umask(0); os.umask(m); return m
 
@@ -33,10 +33,12 @@ def atomic_write_bytes(path, data: bytes) -> Path:
         raise
     return path
 
+# %% ../nbs/00_core.ipynb #c8707f72
 def atomic_write_text(path, text: str) -> Path:
     "Write `text` (UTF-8) to `path` atomically."
     return atomic_write_bytes(path, text.encode('utf-8'))
 
+# %% ../nbs/00_core.ipynb #c377a129
 def atomic_write_json(path, obj) -> Path:
     "Write `obj` as indented, key-sorted JSON to `path` atomically."
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + '\n')
@@ -111,7 +113,7 @@ def png_bytes(obj, dpi: int = 100) -> bytes:
         obj.save(buf, format='PNG')
     return buf.getvalue()
 
-# %% ../nbs/00_core.ipynb #c5742a55
+# %% ../nbs/00_core.ipynb #e2e3e284
 class LockedError(RuntimeError):
     "Another live process is writing the folder."
 
@@ -141,6 +143,7 @@ def lock_folder(out, what: str = 'run') -> Path:
         raise LockedError(f'{out} is being written by another {what} (process {pid} on {h}); if that process is gone, delete {f}')
     raise LockedError(f'could not lock {out}')
 
+# %% ../nbs/00_core.ipynb #aa3a90bb
 @contextmanager
 def folder_lock(out, what: str = 'run', enabled: bool = True):
     "Hold `lock_folder(out)` for a `with` block (a no-op when not `enabled`, e.g. on non-main processes); a folder it created and left empty is removed."
@@ -152,7 +155,7 @@ def folder_lock(out, what: str = 'run', enabled: bool = True):
             f.unlink(missing_ok=True)
             if new and not any(Path(out).iterdir()): Path(out).rmdir()
 
-# %% ../nbs/00_core.ipynb #cf9507ce
+# %% ../nbs/00_core.ipynb #666b7b8f
 class PromptError(ValueError):
     "A prompt file or list that cannot be used as it is."
 
@@ -172,6 +175,7 @@ def check_prompts(prompts, source: str = 'prompts', lines: list | None = None) -
                                'each prompt must appear once (its seeds are derived from its text)')
     return prompts
 
+# %% ../nbs/00_core.ipynb #24b9f431
 def read_prompt_file(path) -> list:
     "The stripped, non-blank lines of the UTF-8 text file `path`, checked by `check_prompts` (errors name the line)."
     path = Path(path)
@@ -185,22 +189,26 @@ def read_prompt_file(path) -> list:
     if not numbered: raise PromptError(f'{path}: no prompt in the file (it is empty or blank)')
     return check_prompts([l for _, l in numbered], str(path), [i for i, _ in numbered])
 
-# %% ../nbs/00_core.ipynb #6ab52c8a
+# %% ../nbs/00_core.ipynb #7a7c1afa
 @contextmanager
 def quiet_loading():
-    "Silence diffusers'/transformers' loading progress bars and the `torch_dtype` deprecation notice, restoring them after."
+    "Silence diffusers'/transformers' loading progress bars, transformers' warnings and the `torch_dtype` deprecation notice, restoring them after."
     from diffusers.utils import logging as dl
     from transformers.utils import logging as tl
-    was = dl.is_progress_bar_enabled(), tl.is_progress_bar_enabled()
+    was, level = (dl.is_progress_bar_enabled(), tl.is_progress_bar_enabled()), tl.get_verbosity()
     dl.disable_progress_bar(); tl.disable_progress_bar()
+    dlevel = dl.get_verbosity()
+    tl.set_verbosity_error(); dl.set_verbosity_error()  # e.g. transformers 5's note that CLIPImageProcessor falls back to PIL without torchvision
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', message='`torch_dtype` is deprecated')  # diffusers >= 0.36; older ones need it
             yield
     finally:
+        tl.set_verbosity(level); dl.set_verbosity(dlevel)
         if was[0]: dl.enable_progress_bar()
         if was[1]: tl.enable_progress_bar()
 
+# %% ../nbs/00_core.ipynb #1eb9b884
 def pipeline_family(pipe) -> str:
     "'sd' (Stable Diffusion 1.x/2.x), 'sdxl' or 'sd3', from the pipeline's class; `ValueError` for any other pipeline."
     import diffusers
@@ -210,6 +218,7 @@ def pipeline_family(pipe) -> str:
     raise ValueError(f'unsupported pipeline {type(pipe).__name__}: mi_nb works with StableDiffusionPipeline (SD 1.x/2.x), '
                      'StableDiffusionXLPipeline and StableDiffusion3Pipeline')
 
+# %% ../nbs/00_core.ipynb #dc659c48
 def is_hub_id(model) -> bool:
     "Whether `model` reads as a Hub repo id ('owner/name') rather than a local path."
     s = str(model)
@@ -220,7 +229,7 @@ def check_model_folder(model) -> None:
     if not is_hub_id(model) and not (Path(model).expanduser() / 'model_index.json').exists():
         raise FileNotFoundError(f'no diffusers pipeline at {model} (expected a folder with model_index.json, or a Hub id)')
 
-# %% ../nbs/00_core.ipynb #d4e87641
+# %% ../nbs/00_core.ipynb #140df48d
 def load_pipeline(model, device=None, dtype=None, adapter=None, revision: str | None = None, variant: str | None = None):
     "The diffusers pipeline in folder or Hub repo `model`, in eval mode on `device`, with `adapter` (a LoRA folder) loaded."
     from diffusers import DiffusionPipeline
@@ -234,9 +243,11 @@ def load_pipeline(model, device=None, dtype=None, adapter=None, revision: str | 
         if isinstance(m, torch.nn.Module): m.eval()
     pipe.set_progress_bar_config(disable=True)
     if device is not None: pipe = pipe.to(device)
-    if adapter is not None: pipe.load_lora_weights(str(adapter))
+    if adapter is not None:
+        with quiet_loading(): pipe.load_lora_weights(str(adapter))
     return pipe
 
+# %% ../nbs/00_core.ipynb #2e3ee4f0
 def model_fingerprint(path) -> str:
     "A short hash of a local model or adapter folder's configs and denoiser weights (what makes two models the same model)."
     h = hashlib.sha256()

@@ -18,10 +18,10 @@ from .runs import (batch_indices, save_checkpoint, checkpoints, load_checkpoint,
 
 # %% auto #0
 __all__ = ['TRAIN_FIELDS', 'FinetuneConfig', 'check_finetune_config', 'resolve_mixed_precision', 'make_accelerator', 'load_sets',
-           'make_optimiser', 'Run', 'validation_kind', 'run_identity', 'open_run', 'restore', 'val_fields',
+           'make_optimiser', 'Run', 'validation_kind', 'run_identity', 'val_fields', 'open_run', 'restore',
            'train_update', 'validation_loss', 'validate_now', 'after_update', 'results', 'finish_run', 'finetune']
 
-# %% ../nbs/10_finetune.ipynb #7572c057
+# %% ../nbs/10_finetune.ipynb #7511ae95
 @dataclass
 class FinetuneConfig:
     "Every setting of a fine-tuning run; the defaults are the reference code's values for SD-2.1-base / SDXL."
@@ -50,6 +50,7 @@ class FinetuneConfig:
     val_fraction: float = 0.0             # share of the set's prompts held out for the validation loss
     seed: int = 0
 
+# %% ../nbs/10_finetune.ipynb #9b0f6c29
 def check_finetune_config(cfg: FinetuneConfig) -> FinetuneConfig:
     "`cfg`, or `ValueError` naming the first setting that cannot train."
     checks = [(cfg.adapter in ('lora', 'dora'), f"adapter must be 'lora' or 'dora', not {cfg.adapter!r}"),
@@ -70,7 +71,7 @@ def check_finetune_config(cfg: FinetuneConfig) -> FinetuneConfig:
         if not ok: raise ValueError(msg)
     return cfg
 
-# %% ../nbs/10_finetune.ipynb #c9574e4c
+# %% ../nbs/10_finetune.ipynb #b4118646
 def resolve_mixed_precision(mp: str | None) -> str | None:
     "`mp`, or for None: bf16 on CUDA with bf16 support, fp16 on other CUDA, the `accelerate launch` setting if any, else 'no'."
     if mp is not None:
@@ -81,6 +82,7 @@ def resolve_mixed_precision(mp: str | None) -> str | None:
         return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
     return 'no'
 
+# %% ../nbs/10_finetune.ipynb #ed89797d
 def make_accelerator(cfg: FinetuneConfig):
     "The `Accelerator` of a run (CPU data parallelism over gloo when launched as several processes without a GPU)."
     from accelerate import Accelerator
@@ -88,7 +90,7 @@ def make_accelerator(cfg: FinetuneConfig):
     return Accelerator(mixed_precision=resolve_mixed_precision(cfg.mixed_precision), gradient_accumulation_steps=cfg.grad_accum,
                        cpu=cpu_ddp)
 
-# %% ../nbs/10_finetune.ipynb #e733f8d1
+# %% ../nbs/10_finetune.ipynb #1ac1587b
 def load_sets(data_dir, cfg: FinetuneConfig, unet, vae=None) -> tuple:
     "(train set, held-out set or None) of the set in `data_dir`, checked against the UNet (and the VAE's scaling factor)."
     ds = SynthSet(data_dir, 'train' if cfg.val_fraction > 0 else 'all', cfg.val_fraction, cfg.seed)
@@ -103,6 +105,7 @@ def load_sets(data_dir, cfg: FinetuneConfig, unet, vae=None) -> tuple:
         warnings.warn(f'the set was built with a VAE scaling factor of {sf}, this model uses {vae.config.scaling_factor}')
     return ds, val
 
+# %% ../nbs/10_finetune.ipynb #1843c010
 def make_optimiser(unet, cfg: FinetuneConfig) -> tuple:
     "AdamW over the adapter's parameters (no weight decay on DoRA magnitudes) and its learning-rate schedule."
     from diffusers.optimization import get_scheduler
@@ -112,7 +115,7 @@ def make_optimiser(unet, cfg: FinetuneConfig) -> tuple:
     opt = torch.optim.AdamW([g for g in groups if g['params']], lr=cfg.lr)
     return opt, get_scheduler(cfg.lr_scheduler, opt, num_warmup_steps=cfg.warmup_steps, num_training_steps=cfg.max_steps)
 
-# %% ../nbs/10_finetune.ipynb #545cfb4a
+# %% ../nbs/10_finetune.ipynb #51930e3a
 @dataclass
 class Run:
     "The state of a fine-tuning run between updates."
@@ -127,11 +130,13 @@ class Run:
     @property
     def main(self) -> bool: return self.acc.is_main_process
 
+# %% ../nbs/10_finetune.ipynb #07e40abb
 def validation_kind(cfg: FinetuneConfig, validate) -> str:
     "'custom' (a `validate` callable), 'loss' (held-out prompts) or 'none'."
     if not cfg.val_every: return 'none'
     return 'custom' if validate is not None else 'loss' if cfg.val_fraction > 0 else 'none'
 
+# %% ../nbs/10_finetune.ipynb #e55f2446
 def run_identity(cfg, data_dir, base_model, processes, validate, init_from) -> dict:
     "What `run.json` records, and what a resumed run must agree with."
     r = dict(config=asdict(cfg), data=str(Path(data_dir).resolve()), base_model=str(base_model), processes=processes,
@@ -139,7 +144,15 @@ def run_identity(cfg, data_dir, base_model, processes, validate, init_from) -> d
     if init_from is not None: r['init_from'] = str(Path(init_from).resolve())
     return json.loads(json.dumps(r))
 
-# %% ../nbs/10_finetune.ipynb #169028a7
+# %% ../nbs/10_finetune.ipynb #2c8bdcf8
+TRAIN_FIELDS = ['step', 'loss', 'lr', 'grad_norm', 'seconds']
+
+def val_fields(rows: list) -> list:
+    "The columns of the validation log: step, score, the losses, then whatever the validator reports, then seconds."
+    extra = sorted({k for r in rows for k in r} - {'step', 'score', 'train_loss', 'val_loss', 'seconds'})
+    return ['step', 'score', 'train_loss', 'val_loss'] + extra + ['seconds']
+
+# %% ../nbs/10_finetune.ipynb #c9fd0a85
 def open_run(acc, pipe, data_dir, out, cfg: FinetuneConfig, validate=None, resume: bool = False, base_model=None,
              init_from=None) -> Run:
     "Step 1: check, load the set, add the adapter, build the optimiser, and restore the last checkpoint if resuming."
@@ -187,13 +200,6 @@ def restore(run: Run, resume: bool) -> None:
     run.acc.wait_for_everyone()
     run.t0 = time.time() - run.state.get('seconds', 0.0)
 
-TRAIN_FIELDS = ['step', 'loss', 'lr', 'grad_norm', 'seconds']
-
-def val_fields(rows: list) -> list:
-    "The columns of the validation log: step, score, the losses, then whatever the validator reports, then seconds."
-    extra = sorted({k for r in rows for k in r} - {'step', 'score', 'train_loss', 'val_loss', 'seconds'})
-    return ['step', 'score', 'train_loss', 'val_loss'] + extra + ['seconds']
-
 # %% ../nbs/10_finetune.ipynb #6498c395
 def _micro_batch(run: Run, s: int, m: int) -> tuple:
     "The batch of micro-batch `m` of update `s` on this process (on the device), its generator, and whether its latents are finite."
@@ -237,7 +243,7 @@ def train_update(run: Run, s: int) -> dict:
     return dict(step=s + 1, loss=f'{step_loss:.6f}', lr=f'{run.lr_sched.get_last_lr()[0]:.3e}', grad_norm=f'{norm:.4f}',
                 seconds=round(time.time() - run.t0, 1))
 
-# %% ../nbs/10_finetune.ipynb #fb77e008
+# %% ../nbs/10_finetune.ipynb #16567f90
 @torch.no_grad()
 def validation_loss(unet, scheduler, ds: SynthSet, batch_size: int = 32, seed: int = 0, dtype=None) -> float:
     "Mean denoising loss on all of `ds`, with the same timesteps and noise at every call."
@@ -249,6 +255,7 @@ def validation_loss(unet, scheduler, ds: SynthSet, batch_size: int = 32, seed: i
         tot += denoise_loss(unet, scheduler, b, g, dtype=dtype).item() * len(b['latents'])
     return tot / len(ds)
 
+# %% ../nbs/10_finetune.ipynb #6b7840b8
 def validate_now(run: Run, step: int) -> dict:
     "The validation row of update `step` (the EMA weights when there is one): score, losses, the validator's metrics, seconds."
     unet = run.pipe.unet; unet.eval(); row = dict(step=step)
@@ -294,7 +301,7 @@ def after_update(run: Run, row: dict) -> None:
         _checkpoint(run, step)
     run.acc.wait_for_everyone()
 
-# %% ../nbs/10_finetune.ipynb #3d8573d9
+# %% ../nbs/10_finetune.ipynb #4b7dc333
 def _load_selected(run: Run, step: int) -> None:
     "Put update `step`'s weights (its EMA when there is one) into the UNet, from its checkpoint."
     ck = run.out / 'checkpoints' / f'step-{step:06d}'
@@ -314,6 +321,7 @@ def results(run: Run, chosen: int, best) -> dict:
         res['val_last'] = num(run.val_rows[-1])
     return json.loads(json.dumps(res, default=str))
 
+# %% ../nbs/10_finetune.ipynb #85448717
 def finish_run(run: Run, load_hint: str | None = None) -> dict:
     "Step 4: select the best checkpoint, load it into the UNet, and write the adapter, last/, the card, the plot and finetune.json."
     run.acc.wait_for_everyone()

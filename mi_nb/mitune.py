@@ -15,7 +15,7 @@ from .finetune import FinetuneConfig, finetune
 # %% auto #0
 __all__ = ['set_config', 'set_prompts', 'selected_weights', 'mitune_rounds']
 
-# %% ../nbs/11_mitune.ipynb #5462bc46
+# %% ../nbs/11_mitune.ipynb #da459f3f
 def set_config(set_dir) -> tuple:
     "The `BuildConfig` and model id a set was built with (from its `set.json`): how to build the next round's set."
     info = json.loads((Path(set_dir) / 'set.json').read_text())
@@ -28,6 +28,7 @@ def set_prompts(set_dir) -> list:
     "The prompts of the set in `set_dir`, sorted."
     return [r['prompt'] for r in records(set_dir)]
 
+# %% ../nbs/11_mitune.ipynb #a2b7a106
 def selected_weights(adapter_dir) -> Path:
     "The adapter file a finished run selected (its EMA when it kept one): what the next round starts from."
     res = json.loads((Path(adapter_dir) / 'finetune.json').read_text())

@@ -99,7 +99,7 @@ def check_run(out: Path, run: dict, resume: bool):
         diff = sorted(k for k in set(old['config']) | set(new['config']) if k not in RESUMABLE and old['config'].get(k) != new['config'].get(k))
         raise ValueError(f'{out} holds a run with other settings ({", ".join(diff) or "data, model or processes"}); use another output folder')
 
-# %% ../nbs/09_runs.ipynb #c827d1fd
+# %% ../nbs/09_runs.ipynb #7b6a8a38
 def write_figure(path, make) -> None:
     "Save the matplotlib figure `make()` returns as PNG at `path` (atomically), warning instead of failing if it cannot be drawn."
     import matplotlib.pyplot as plt
@@ -107,6 +107,7 @@ def write_figure(path, make) -> None:
         fig = make(); atomic_write_bytes(path, png_bytes(fig, dpi=110)); plt.close(fig)
     except Exception as e: warnings.warn(f'could not draw {Path(path).name}: {e}')
 
+# %% ../nbs/09_runs.ipynb #769a5732
 def plot_training(out, selected_step: int | None = None):
     "A matplotlib figure of `out`'s train_log.csv (loss) and val_log.csv (score and metrics), `selected_step` marked."
     import pandas as pd, seaborn as sns, matplotlib.pyplot as plt
@@ -127,7 +128,7 @@ def plot_training(out, selected_step: int | None = None):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/09_runs.ipynb #450ef347
+# %% ../nbs/09_runs.ipynb #23dd846d
 def _fmt(v, pct=False):
     if v in (None, ''): return '-'
     return f'{float(v):.1%}' if pct else f'{float(v):.4f}'
@@ -170,6 +171,7 @@ def model_card(res: dict, set_info: dict | None = None, load_hint: str | None = 
     lines += [f'| {k} | {v} |' for k, v in _card_rows(res, set_info or {})] + _card_validation(res)
     return '\n'.join(lines + ['', '![training](training_plot.png)', '', 'Made with [mi_nb](https://github.com/mi-nb/mi_nb).', ''])
 
+# %% ../nbs/09_runs.ipynb #32750f7a
 def push_to_hub(out, repo_id: str, private: bool = True, token: str | None = None) -> str:
     "Upload the output folder `out` (adapter, model card, logs, plot; not the checkpoints) to the Hub repo `repo_id`; returns its URL."
     from huggingface_hub import create_repo, upload_folder

@@ -19,11 +19,12 @@ __all__ = ['DIFFICULTY_TARGET', 'image_seeds', 'generate', 'evaluate', 'summariz
            'meets_target', 'check_lab_prompts', 'read_lab_prompts', 'spread', 'evaluate_splits', 'lab_val_prompts',
            'oracle_validator', 'paired_change']
 
-# %% ../../nbs/05_lab_eval.ipynb #be81a318
+# %% ../../nbs/05_lab_eval.ipynb #1893207f
 def image_seeds(prompts, n: int, seed: int = 0) -> list:
     "Seeds for `n` images of each prompt: `derive_seed(seed, prompt, i)`, prompt-major."
     return [derive_seed(seed, p, i) for p in prompts for i in range(n)]
 
+# %% ../../nbs/05_lab_eval.ipynb #0551934c
 @torch.no_grad()
 def generate(pipe, prompts, n: int = 4, seed: int = 0, batch_size: int = 64, progress: bool = True, **sampling) -> np.ndarray:
     "`n` images per prompt (uint8, prompt-major) with per-image seeds; batching does not change the images."
@@ -38,7 +39,7 @@ def generate(pipe, prompts, n: int = 4, seed: int = 0, batch_size: int = 64, pro
         out.append((ims * 255).round().astype(np.uint8))
     return np.concatenate(out)
 
-# %% ../../nbs/05_lab_eval.ipynb #a137a32a
+# %% ../../nbs/05_lab_eval.ipynb #61a67068
 def evaluate(pipe, prompts, n: int = 4, seed: int = 0, batch_size: int = 64, progress: bool = True, **sampling):
     "Generate `n` images per prompt and judge them: returns (records as a pandas DataFrame, images)."
     import pandas as pd
@@ -52,6 +53,7 @@ def evaluate(pipe, prompts, n: int = 4, seed: int = 0, batch_size: int = 64, pro
                          extra=v.extra, bg_std=round(v.bg_std, 2)))
     return pd.DataFrame(rows), images
 
+# %% ../../nbs/05_lab_eval.ipynb #9e098f96
 def summarize(records) -> dict:
     "Per-category accuracy and clean-image rate (and overall), as plain floats and counts."
     out = {}
@@ -62,7 +64,7 @@ def summarize(records) -> dict:
                           prompts=int(records.prompt.nunique()))
     return out
 
-# %% ../../nbs/05_lab_eval.ipynb #43c72462
+# %% ../../nbs/05_lab_eval.ipynb #58a9e2dc
 def labelled_grid(images, records, n: int, max_rows: int = 24, scale: int = 2):
     "A PIL grid: one row per prompt (its text on the left), its `n` images, each framed green if correct, red if not."
     from PIL import Image, ImageDraw
@@ -81,6 +83,7 @@ def labelled_grid(images, records, n: int, max_rows: int = 24, scale: int = 2):
             grid.paste(Image.fromarray(images[k]).resize((w, h), Image.NEAREST), (x + pad, y + pad))
     return grid.quantize(colors=128)  # palette mode: compact PNGs, no JPEG copy in notebooks
 
+# %% ../../nbs/05_lab_eval.ipynb #2a4f415c
 def write_evaluation(out, records, images, n: int, settings: dict) -> dict:
     "Write `metrics.json`, `records.csv` and `grid.png` into `out` (atomically); returns the metrics."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ __all__ = ['BOS', 'EOS', 'SCHEDULER_CONFIG', 'LAB_SAMPLING', 'LAB_FINETUNE', 'LA
            'build_vae', 'build_unet', 'build_scheduler', 'build_pipeline', 'lab_generator', 'lab_weights_dir',
            'load_pipeline', 'is_lab_pipeline']
 
-# %% ../../nbs/03_lab_model.ipynb #2e2dd37c
+# %% ../../nbs/03_lab_model.ipynb #9f8b704e
 def byte_chars() -> list:
     "The 256 printable characters byte-level BPE uses for the bytes 0..255 (the GPT-2/CLIP convention)."
     keep = list(range(ord('!'), ord('~') + 1)) + list(range(ord('¡'), ord('¬') + 1)) + list(range(ord('®'), ord('ÿ') + 1))
@@ -26,6 +26,7 @@ def byte_chars() -> list:
         else: out[b] = chr(256 + extra); extra += 1
     return [out[b] for b in range(256)]
 
+# %% ../../nbs/03_lab_model.ipynb #fda7f745
 def lab_words() -> list:
     "Every word of the lab grammar, sorted."
     words = {'a', 'and', 'two'} | set(COLOURS) | set(SHAPES) | set(PLURAL.values())
@@ -56,7 +57,7 @@ def lab_merges(words=None) -> list:
                 pair = (parts[0], parts[1]); ranks[pair] = len(merges); merges.append(pair); changed = True
     return merges
 
-# %% ../../nbs/03_lab_model.ipynb #278f93f4
+# %% ../../nbs/03_lab_model.ipynb #b2f51e38
 BOS, EOS = '<|startoftext|>', '<|endoftext|>'
 
 def write_lab_tokenizer(path, max_length: int = 16) -> Path:
@@ -73,6 +74,7 @@ def write_lab_tokenizer(path, max_length: int = 16) -> Path:
     (path / 'special_tokens_map.json').write_text(json.dumps(dict(bos_token=BOS, eos_token=EOS, unk_token=EOS, pad_token=EOS)))
     return path
 
+# %% ../../nbs/03_lab_model.ipynb #47703e8d
 def lab_tokenizer(path=None, max_length: int = 16):
     "A `transformers.CLIPTokenizer` for the lab, loaded the ordinary way from files written by `write_lab_tokenizer`."
     from transformers import CLIPTokenizer
@@ -97,7 +99,7 @@ class LabConfig:
     text_heads: int = 4
     max_length: int = 16
 
-# %% ../../nbs/03_lab_model.ipynb #c6503cfe
+# %% ../../nbs/03_lab_model.ipynb #6f477440
 def build_text_encoder(tokenizer, cfg: LabConfig = LabConfig()):
     "A randomly initialised `CLIPTextModel` whose special-token ids match `tokenizer`."
     from transformers import CLIPTextConfig, CLIPTextModel
@@ -107,6 +109,7 @@ def build_text_encoder(tokenizer, cfg: LabConfig = LabConfig()):
                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, projection_dim=cfg.text_width)
     return CLIPTextModel(tc)
 
+# %% ../../nbs/03_lab_model.ipynb #1afad4a0
 def build_vae(cfg: LabConfig = LabConfig()):
     "A randomly initialised `AutoencoderKL`: 32x32x3 images <-> 8x8x4 latents."
     from diffusers import AutoencoderKL
@@ -116,6 +119,7 @@ def build_vae(cfg: LabConfig = LabConfig()):
                          layers_per_block=1, latent_channels=cfg.latent_channels, norm_num_groups=16,
                          sample_size=cfg.image_size)
 
+# %% ../../nbs/03_lab_model.ipynb #bb57234b
 def build_unet(cfg: LabConfig = LabConfig()):
     "A randomly initialised `UNet2DConditionModel` with SD's block layout, sized for 8x8x4 latents."
     from diffusers import UNet2DConditionModel
@@ -127,7 +131,7 @@ def build_unet(cfg: LabConfig = LabConfig()):
                                 up_block_types=('UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'),
                                 cross_attention_dim=cfg.text_width, attention_head_dim=4, norm_num_groups=16)
 
-# %% ../../nbs/03_lab_model.ipynb #7d371e26
+# %% ../../nbs/03_lab_model.ipynb #95aec80d
 SCHEDULER_CONFIG = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear',
                         prediction_type='epsilon', clip_sample=False, set_alpha_to_one=False, steps_offset=1)
 
@@ -136,6 +140,7 @@ def build_scheduler():
     from diffusers import DDIMScheduler
     return DDIMScheduler.from_config(SCHEDULER_CONFIG)
 
+# %% ../../nbs/03_lab_model.ipynb #c5961ffa
 def build_pipeline(cfg: LabConfig = LabConfig(), tokenizer=None, text_encoder=None, vae=None, unet=None):
     "A `StableDiffusionPipeline` from lab components (random ones for any that are not given)."
     from diffusers import StableDiffusionPipeline

@@ -14,7 +14,7 @@ __all__ = ['smooth', 'ink_map', 'Detected', 'vertical_skew', 'corner_moment', 'c
            'background_std', 'judge', 'corrupt_noise', 'corrupt_blur', 'wrong_render', 'wrong_kinds', 'validate_oracle',
            'judge_batch', 'accuracy_table']
 
-# %% ../../nbs/02_lab_oracle.ipynb #3e36b4c8
+# %% ../../nbs/02_lab_oracle.ipynb #45f23852
 _PAL = np.array([COLOURS[c] for c in COLOURS], dtype=float)
 _NAMES = list(COLOURS)
 _WHITE = np.array(BACKGROUND, dtype=float)
@@ -23,6 +23,7 @@ def smooth(img: np.ndarray) -> np.ndarray:
     "3x3 box-filtered float copy of an HxWx3 image (edges replicated)."
     return ndimage.uniform_filter(np.asarray(img, dtype=float), size=(3, 3, 1), mode='nearest')
 
+# %% ../../nbs/02_lab_oracle.ipynb #afca7caf
 def ink_map(img: np.ndarray):
     "Per pixel: index of the palette colour it is ink of (-1 for background), and every colour's coverage (HxWxK)."
     x = smooth(img) - _WHITE                                  # HxWx3, 0 on the background
@@ -34,7 +35,7 @@ def ink_map(img: np.ndarray):
     cov = np.take_along_axis(a, k[..., None], -1)[..., 0]
     return np.where(cov > 0.5, k, -1), ac
 
-# %% ../../nbs/02_lab_oracle.ipynb #36842828
+# %% ../../nbs/02_lab_oracle.ipynb #6f7cd099
 @dataclass
 class Detected:
     "An object found in an image: colour, shape (None if no known shape fits), centre, area and bounding box."
@@ -45,6 +46,7 @@ class Detected:
     area: int
     bbox: tuple
 
+# %% ../../nbs/02_lab_oracle.ipynb #00217daf
 def vertical_skew(weights: np.ndarray) -> float:
     "Skewness of the row coordinate under `weights`: about -0.57 for an upright triangle, 0 for symmetric shapes."
     ys = np.arange(weights.shape[0])[:, None] + np.zeros_like(weights)
@@ -61,6 +63,7 @@ def corner_moment(weights: np.ndarray) -> float:
     r4 = (x * x + y * y) ** 2
     return float((weights * (x ** 4 + y ** 4 - 6 * x * x * y * y)).sum() / max((weights * r4).sum(), 1e-9))
 
+# %% ../../nbs/02_lab_oracle.ipynb #27144558
 def classify_shape(mask: np.ndarray, coverage: np.ndarray | None = None, min_area: int = 20) -> str | None:
     """'square', 'circle' or 'triangle' for a component `mask`; None if it is no clean shape.
     Triangles are told by their vertical skew (mass piled at the base), squares from circles by their corner moment
@@ -76,6 +79,7 @@ def classify_shape(mask: np.ndarray, coverage: np.ndarray | None = None, min_are
     if c4 < 0.20: return 'circle'
     return None
 
+# %% ../../nbs/02_lab_oracle.ipynb #daa3b3ec
 def detect(img: np.ndarray, min_area: int = 20, speck_area: int = 3):
     "Objects in `img` (uint8 HxWx3) and the number of specks (ink components too small to be objects)."
     k, cov = ink_map(img)
@@ -93,7 +97,7 @@ def detect(img: np.ndarray, min_area: int = 20, speck_area: int = 3):
                                   (int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max()))))
     return found, specks
 
-# %% ../../nbs/02_lab_oracle.ipynb #f305defa
+# %% ../../nbs/02_lab_oracle.ipynb #acfecd67
 @dataclass
 class Verdict:
     "The oracle's judgement of one image against one spec."
@@ -105,6 +109,7 @@ class Verdict:
     clean: bool            # no specks, no unknown shapes, background noise under the limit
     correct: bool          # everything right: objects, no extras, relation, clean
 
+# %% ../../nbs/02_lab_oracle.ipynb #cc8d17d5
 def background_std(img: np.ndarray) -> float:
     "Standard deviation (0..255) of the pixels that are far from any object (ink dilated by 2 px)."
     _, cov = ink_map(img)
@@ -112,6 +117,7 @@ def background_std(img: np.ndarray) -> float:
     bg = np.asarray(img, dtype=float)[~near]
     return float(bg.std()) if bg.size else float('inf')
 
+# %% ../../nbs/02_lab_oracle.ipynb #a9f6a5b3
 def judge(img: np.ndarray, spec: Spec | str, max_bg_std: float = 45.) -> Verdict:
     "Judge `img` (uint8 HxWx3) against `spec` (a `Spec` or a lab prompt)."
     if isinstance(spec, str): spec = parse_prompt(spec)
@@ -131,7 +137,7 @@ def judge(img: np.ndarray, spec: Spec | str, max_bg_std: float = 45.) -> Verdict
     ok = [m is not None for m in matched]
     return Verdict(ok, rel, len(pool), specks, bg, clean, all(ok) and not pool and rel is not False and clean)
 
-# %% ../../nbs/02_lab_oracle.ipynb #38085ee7
+# %% ../../nbs/02_lab_oracle.ipynb #81aa221b
 from .world import all_specs, render, draw, layout, Placed, CATEGORIES
 
 def corrupt_noise(img, sigma: float, rng) -> np.ndarray:
@@ -142,6 +148,7 @@ def corrupt_blur(img, sigma: float = 0.6) -> np.ndarray:
     "`img` blurred by a Gaussian of std `sigma` pixels."
     return np.clip(ndimage.gaussian_filter(img.astype(float), (sigma, sigma, 0)), 0, 255).round().astype(np.uint8)
 
+# %% ../../nbs/02_lab_oracle.ipynb #dfbf26e6
 def _other(o: Obj, rng, colour=None, shape=None) -> Obj:
     cs = [c for c in COLOURS if c != o.colour] if colour else [o.colour]
     ss = [s for s in SHAPES if s != o.shape] if shape else [o.shape]
@@ -194,11 +201,12 @@ def validate_oracle(n: int = 2000, seed: int = 0, noise=(20., 30., 40.), blur: f
         if w is not None: res['wrong'].append(not judge(w, spec).correct)
     return {k: (float(np.mean(v)), len(v)) for k, v in res.items()}
 
-# %% ../../nbs/02_lab_oracle.ipynb #dfa1e97b
+# %% ../../nbs/02_lab_oracle.ipynb #39f3a77d
 def judge_batch(images, prompts, max_bg_std: float = 45.) -> list:
     "`judge` for a batch: uint8 NxHxWx3 (or a list of PIL images / arrays) against N prompts or specs."
     return [judge(np.asarray(im), p, max_bg_std) for im, p in zip(images, prompts)]
 
+# %% ../../nbs/02_lab_oracle.ipynb #deb80874
 def accuracy_table(verdicts, prompts):
     "A pandas table of accuracy, clean rate and count per category."
     import pandas as pd

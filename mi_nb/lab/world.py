@@ -75,11 +75,12 @@ def parse_prompt(prompt: str) -> Spec:
         return Spec((Obj(g[0], g[1]), Obj(g[3], g[4])), _REL[g[2]], cat)
     raise ValueError(f'{prompt!r} is not a lab prompt (e.g. "a red circle", "a red circle to the left of a blue square")')
 
-# %% ../../nbs/01_lab_world.ipynb #6e07045f
+# %% ../../nbs/01_lab_world.ipynb #2b9a4bae
 def all_objects() -> list:
     "The twelve object kinds, colour-major."
     return [Obj(c, s) for c in COLOURS for s in SHAPES]
 
+# %% ../../nbs/01_lab_world.ipynb #6ce96722
 def all_specs() -> list:
     "Every lab prompt's spec, in a fixed order."
     objs = all_objects()
@@ -114,7 +115,7 @@ def lab_prompts(split: str = 'train', categories=CATEGORIES) -> list:
     if split not in SPLITS: raise ValueError(f'unknown split {split!r}; choose one of {SPLITS}')
     return [s.prompt for s in all_specs() if s.category in categories and split_of(s) in ('all', split)]
 
-# %% ../../nbs/01_lab_world.ipynb #577faf8c
+# %% ../../nbs/01_lab_world.ipynb #795c183d
 @dataclass
 class Placed:
     "An object drawn at centre (cx, cy) with bounding-box side `size` (pixels)."
@@ -136,6 +137,7 @@ def _coverage(shape: str, cx: float, cy: float, size: float, res: int = IMAGE_SI
     else: raise ValueError(f'unknown shape {shape!r}')
     return m.reshape(res, ss, res, ss).mean((1, 3))
 
+# %% ../../nbs/01_lab_world.ipynb #f5432603
 def draw(objects, res: int = IMAGE_SIZE) -> np.ndarray:
     "An RGB uint8 image of `Placed` objects on a white background."
     img = np.ones((res, res, 3)) * np.array(BACKGROUND, dtype=float)
@@ -144,7 +146,7 @@ def draw(objects, res: int = IMAGE_SIZE) -> np.ndarray:
         img = img * (1 - a) + np.array(COLOURS[p.obj.colour], dtype=float) * a
     return np.clip(np.round(img), 0, 255).astype(np.uint8)
 
-# %% ../../nbs/01_lab_world.ipynb #81408232
+# %% ../../nbs/01_lab_world.ipynb #aba9aa4c
 def relation_holds(a: tuple, b: tuple, relation: str, margin: float = 0.) -> bool:
     "Whether centre `a` is `relation` ('left', 'right', 'above', 'below') of centre `b`: right direction, dominant axis."
     dx, dy = a[0] - b[0], a[1] - b[1]
@@ -156,6 +158,7 @@ def relation_holds(a: tuple, b: tuple, relation: str, margin: float = 0.) -> boo
         return d > 0 and d - abs(dx) > margin
     raise ValueError(f'unknown relation {relation!r}')
 
+# %% ../../nbs/01_lab_world.ipynb #47073f80
 def _fits(a: Placed, b: Placed, gap: float) -> bool:
     "Bounding boxes of `a` and `b` are at least `gap` pixels apart on some axis."
     return (abs(a.cx - b.cx) >= (a.size + b.size) / 2 + gap) or (abs(a.cy - b.cy) >= (a.size + b.size) / 2 + gap)
@@ -176,6 +179,7 @@ def layout(spec: Spec, rng: np.random.Generator, res: int = IMAGE_SIZE, sizes=(9
         return out
     raise RuntimeError(f'no layout found for {spec}')
 
+# %% ../../nbs/01_lab_world.ipynb #c6d4d2f1
 def render(spec: Spec, rng: np.random.Generator, res: int = IMAGE_SIZE):
     "An image of `spec` (uint8 HxWx3) and the layout drawn in it."
     objs = layout(spec, rng, res)
