@@ -39,7 +39,7 @@ def denoise_loss(unet, scheduler, batch: dict, generator: torch.Generator, snr_g
         err = err * snr.clamp(max=snr_gamma) / (snr + 1 if vpred else snr)
     return err.mean()
 
-# %% ../nbs/08_adapter.ipynb #1c19dfad
+# %% ../nbs/08_adapter.ipynb #46725006
 @torch.no_grad()
 def empty_prompt_cond(pipe, sdxl: bool = False) -> dict:
     "The conditioning of the empty prompt, as the pipeline builds it for the unconditional branch (SDXL: zeros if it forces them)."

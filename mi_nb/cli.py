@@ -105,7 +105,7 @@ def cmd_lab_run(a) -> int:
     print(f"report: {out / 'report.md'} ({rep['seconds']['total']:.0f}s)")
     return 0
 
-# %% ../nbs/20_cli.ipynb #ab5d6cc7
+# %% ../nbs/20_cli.ipynb #e48ddcc5
 def _add_lab_train(sub):
     p = sub.add_parser('train', help='train a lab base model from scratch (VAE, then UNet + text encoder)',
                        description='Train the lab StableDiffusionPipeline from scratch into OUT/pipeline.')
@@ -208,7 +208,7 @@ def cmd_evaluate(a) -> int:
     print(f'wrote {out / "metrics.json"} and grid.png')
     return 0
 
-# %% ../nbs/20_cli.ipynb #8feb2afb
+# %% ../nbs/20_cli.ipynb #500a17df
 def _add_build_set(sub):
     from mi_nb.build_set import BuildConfig
     from mi_nb.mi import SELF_SCORES
@@ -241,7 +241,7 @@ def _add_build_set(sub):
     p.add_argument('--attention-slicing', action='store_true', help='pipe.enable_attention_slicing(): less GPU memory')
     p.set_defaults(func=cmd_build_set)
 
-# %% ../nbs/20_cli.ipynb #a13b6662
+# %% ../nbs/20_cli.ipynb #c57f27be
 def build_config(a, lab: bool):
     "The `BuildConfig` of `mi-nb build-set`'s options (the lab's defaults on the lab model), checked."
     from mi_nb.build_set import BuildConfig, check_build_config
@@ -342,7 +342,7 @@ def check_hub(repo_id) -> None:
     if os.environ.get('HF_HUB_OFFLINE', '').lower() in ('1', 'true', 'yes'):
         raise ValueError('--push-to-hub needs the network, and HF_HUB_OFFLINE is set: push the folder later with huggingface-cli upload')
 
-# %% ../nbs/20_cli.ipynb #fd99fa4d
+# %% ../nbs/20_cli.ipynb #28f60fe5
 def _print_finetune(res: dict, out: Path) -> None:
     print(f'{res["steps"]} updates in {res["seconds"]:.0f}s, final loss {res["final_loss"]:.4f}; '
           f'selected update {res["selected_step"]} ({res["selected_by"]})')

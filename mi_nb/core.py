@@ -189,7 +189,7 @@ def read_prompt_file(path) -> list:
     if not numbered: raise PromptError(f'{path}: no prompt in the file (it is empty or blank)')
     return check_prompts([l for _, l in numbered], str(path), [i for i, _ in numbered])
 
-# %% ../nbs/00_core.ipynb #7a7c1afa
+# %% ../nbs/00_core.ipynb #cdcb269a
 @contextmanager
 def quiet_loading():
     "Silence diffusers'/transformers' loading progress bars, transformers' warnings and the `torch_dtype` deprecation notice, restoring them after."
@@ -229,7 +229,7 @@ def check_model_folder(model) -> None:
     if not is_hub_id(model) and not (Path(model).expanduser() / 'model_index.json').exists():
         raise FileNotFoundError(f'no diffusers pipeline at {model} (expected a folder with model_index.json, or a Hub id)')
 
-# %% ../nbs/00_core.ipynb #140df48d
+# %% ../nbs/00_core.ipynb #789e720a
 def load_pipeline(model, device=None, dtype=None, adapter=None, revision: str | None = None, variant: str | None = None):
     "The diffusers pipeline in folder or Hub repo `model`, in eval mode on `device`, with `adapter` (a LoRA folder) loaded."
     from diffusers import DiffusionPipeline
