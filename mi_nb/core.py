@@ -247,12 +247,12 @@ def load_pipeline(model, device=None, dtype=None, adapter=None, revision: str | 
         with quiet_loading(): pipe.load_lora_weights(str(adapter))
     return pipe
 
-# %% ../nbs/00_core.ipynb #2e3ee4f0
+# %% ../nbs/00_core.ipynb #efd5ca44
 def model_fingerprint(path) -> str:
-    "A short hash of a local model or adapter folder's configs and denoiser weights (what makes two models the same model)."
+    "A short hash of a local model or adapter folder's configs, vocabularies and weights (what makes two models the same model)."
     h = hashlib.sha256()
     for f in sorted(Path(path).expanduser().rglob('*')):
-        if f.is_file() and (f.suffix in ('.json', '.txt') or 'unet' in f.parts or 'transformer' in f.parts or 'lora' in f.name):
+        if f.is_file() and f.suffix in ('.json', '.txt', '.safetensors', '.bin', '.model'):  # configs, vocabularies and every weight file
             h.update(str(f.relative_to(Path(path).expanduser())).encode()); h.update(f.read_bytes())
     return h.hexdigest()[:16]
 

@@ -12,8 +12,9 @@ from .core import pipeline_family
 # %% auto #0
 __all__ = ['SELF_SCORES', 'train_steps', 'noise_schedule', 'mi_weights', 'eps_factor', 'step_widths', 'trajectory_scores',
            'MIEstimate', 'stratified_timesteps', 'collapsed_strata_se', 'renoise_terms', 'term_weights', 'renoise_mi',
-           'renoise_pmi', 'contrastive_pmi', 'counterfactual_prompts', 'check_pipeline', 'MIRecorder',
-           'prompt_conditions', 'images_to_latents', 'pipeline_renoise_mi', 'pipeline_scores', 'benchmark_recorder']
+           'renoise_pmi', 'contrastive_pmi', 'counterfactual_prompts', 'is_flow_matching', 'denoiser', 'check_pipeline',
+           'MIRecorder', 'rfmi_weights', 'rfmi_scores', 'prompt_conditions', 'images_to_latents', 'pipeline_renoise_mi',
+           'pipeline_scores', 'benchmark_recorder']
 
 # %% ../nbs/06_mi.ipynb #14c7163c
 def train_steps(scheduler) -> int:
@@ -211,19 +212,32 @@ def counterfactual_prompts(prompt: str) -> list:
     if g['mid'] != 'and': out.append(f"{_phrase(g['d1'], g['a2'], g['n2'])} {g['mid']} {_phrase(g['d2'], g['a1'], g['n1'])}")
     return [p for p in dict.fromkeys(out) if p != prompt]
 
-# %% ../nbs/06_mi.ipynb #e813003a
-def check_pipeline(pipe):
-    "Raise `ValueError` unless `pipe` is a Stable Diffusion (1/2) or SDXL pipeline with a DDPM-family scheduler."
+# %% ../nbs/06_mi.ipynb #46b8b084
+def is_flow_matching(scheduler) -> bool:
+    "Whether `scheduler` samples a rectified flow (diffusers' `FlowMatch*` schedulers: SD3's), rather than a VP diffusion."
+    return type(scheduler).__name__.startswith('FlowMatch')
+
+def denoiser(pipe):
+    "The network a pipeline denoises with: `pipe.transformer` for SD3, `pipe.unet` for SD and SDXL."
+    return pipe.transformer if pipeline_family(pipe) == 'sd3' else pipe.unet
+
+# %% ../nbs/06_mi.ipynb #a5fbe1e2
+def check_pipeline(pipe, vp: bool = False):
+    "Raise `ValueError` unless `pipe` is SD (1/2) or SDXL with a DDPM-family scheduler, or SD3 with a flow-matching one (refused if `vp`)."
     try: family = pipeline_family(pipe)
     except ValueError: family = None
-    if family not in ('sd', 'sdxl'):
-        raise ValueError(f'MIRecorder supports StableDiffusionPipeline and StableDiffusionXLPipeline, not {type(pipe).__name__}')
-    noise_schedule(pipe.scheduler)
+    if family not in ('sd', 'sdxl', 'sd3'):
+        raise ValueError(f'MIRecorder supports StableDiffusionPipeline, StableDiffusionXLPipeline and StableDiffusion3Pipeline, '
+                         f'not {type(pipe).__name__}')
+    if family != 'sd3': noise_schedule(pipe.scheduler); return
+    if vp: raise ValueError('re-noising scores are written for VP (DDPM-family) models; on SD3 rank candidates by the trajectory score (RFMI)')
+    if not is_flow_matching(pipe.scheduler):
+        raise ValueError(f'{type(pipe.scheduler).__name__}: RFMI on SD3 needs a flow-matching scheduler (FlowMatchEulerDiscreteScheduler)')
 
 class _Run:
-    "Squared CFG differences and timesteps of one pipeline call, kept on the UNet's device."
-    def __init__(self, scheduler, marker, n: int):
-        self.scheduler, self.marker, self.n, self.t, self.sq = scheduler, marker, n, [], []
+    "Per-step terms (squared CFG differences, or RFMI's inner products) and timesteps of one pipeline call, kept on the denoiser's device."
+    def __init__(self, scheduler, marker, n: int, flow: bool = False):
+        self.scheduler, self.marker, self.n, self.flow, self.t, self.sq = scheduler, marker, n, flow, [], []
 
     def add(self, t, sq):
         self.t.append(t); self.sq.append(sq)
@@ -232,12 +246,12 @@ class _Run:
         "(timesteps, sq), each steps x images."
         return torch.stack(self.t), torch.stack(self.sq)
 
-# %% ../nbs/06_mi.ipynb #65a66eaa
+# %% ../nbs/06_mi.ipynb #beb6ae93
 class MIRecorder:
-    "Point-wise MI of every image a stock SD/SDXL pipeline generates, from the two UNet passes CFG already makes."
+    "Point-wise MI of every image a stock SD/SDXL/SD3 pipeline generates, from the two denoiser passes CFG already makes (RFMI on SD3)."
     def __init__(self, pipe, t_min: int = 50):
         check_pipeline(pipe)
-        self.pipe, self.t_min, self._handle = pipe, t_min, None
+        self.pipe, self.t_min, self._handle, self.flow = pipe, t_min, None, pipeline_family(pipe) == 'sd3'
         self.reset()
 
     def reset(self):
@@ -245,8 +259,8 @@ class MIRecorder:
         self._runs = []
 
     def attach(self):
-        "Register the forward hook on `pipe.unet` (idempotent)."
-        if self._handle is None: self._handle = self.pipe.unet.register_forward_hook(self._hook, with_kwargs=True)
+        "Register the forward hook on the denoiser, `pipe.unet` or `pipe.transformer` (idempotent)."
+        if self._handle is None: self._handle = denoiser(self.pipe).register_forward_hook(self._hook, with_kwargs=True)
         return self
 
     def detach(self):
@@ -260,8 +274,12 @@ class MIRecorder:
         if not self.pipe.do_classifier_free_guidance:
             raise ValueError('MIRecorder needs classifier-free guidance (guidance_scale > 1, no guidance-distilled UNet): '
                              'MI is read from the unconditional and conditional halves of the UNet batch')
+        if kwargs.get('skip_layers') is not None: raise ValueError('MIRecorder does not support skip-layer guidance (skip_guidance_layers)')
         uncond, cond = _prediction(output).detach().chunk(2)
-        sq = (cond.float() - uncond.float()).flatten(1).pow(2).sum(1)
+        if self.flow:  # RFMI's term <v_cfg, v_cfg - v_uncond>, with the guided velocity the sampler steps with
+            u = uncond.float(); v = u + self.pipe.guidance_scale * (cond.float() - u)
+            sq = (v * (v - u)).flatten(1).sum(1)
+        else: sq = (cond.float() - uncond.float()).flatten(1).pow(2).sum(1)
         t = torch.as_tensor(args[1] if len(args) > 1 else kwargs['timestep']).reshape(-1)  # left where it is: no copy
         self._run(len(sq)).add(t[-len(sq):] if len(t) > 1 else t.expand(len(sq)), sq)
 
@@ -269,20 +287,41 @@ class MIRecorder:
         "The run this UNet call belongs to: a new one when the scheduler's timesteps were set again or the batch changed."
         marker = getattr(self.pipe.scheduler, 'timesteps', None)
         if not self._runs or self._runs[-1].marker is not marker or self._runs[-1].n != n:
-            self._runs.append(_Run(self.pipe.scheduler, marker, n))
+            self._runs.append(_Run(self.pipe.scheduler, marker, n, self.flow))
         return self._runs[-1]
 
     def steps(self) -> list:
-        "For each recorded pipeline call: `(timesteps, sq)`, each steps x images, on the UNet's device."
+        "For each recorded pipeline call: `(timesteps, terms)`, each steps x images, on the denoiser's device (SD3: RFMI's inner products)."
         return [r.stacked() for r in self._runs]
 
     def scores(self, mode: str = 'reference', t_min: int | None = None) -> torch.Tensor:
-        "One score per generated image, in output order across recorded calls: 'reference' (the reference code's number) or 'nats'."
+        "One score per generated image, in output order across recorded calls: 'reference' (the reference code's number; RFMI's on SD3) or 'nats'."
         t_min = self.t_min if t_min is None else t_min
-        out = [trajectory_scores(*r.stacked(), r.scheduler, t_min, mode) for r in self._runs]
+        out = [(rfmi_scores if r.flow else trajectory_scores)(*r.stacked(), r.scheduler, t_min, mode) for r in self._runs]
         return torch.cat(out) if out else torch.zeros(0, dtype=torch.float64)
 
-# %% ../nbs/06_mi.ipynb #7aee956a
+# %% ../nbs/06_mi.ipynb #f07ed442
+def rfmi_weights(timesteps: torch.Tensor, scheduler, t_min: float = 50) -> torch.Tensor:
+    "RFMI's weight (1 - t)/t at flow time t = timestep / T of each of `timesteps`; 0 unless t_min < timestep < T."
+    T = train_steps(scheduler)
+    ts = timesteps.detach().cpu().double()
+    s = ts / T
+    return torch.where((ts > t_min) & (ts < T), (1 - s) / s, torch.zeros_like(s))
+
+def rfmi_scores(timesteps: torch.Tensor, terms: torch.Tensor, scheduler, t_min: float = 50, mode: str = 'reference') -> torch.Tensor:
+    "Per-image RFMI from the inner products `terms` = <v_cfg, v_cfg - v_uncond> (steps x images) at `timesteps`: the mean over the kept steps ('reference') or 'nats'."
+    T = train_steps(scheduler)
+    terms = terms.detach().cpu().double()
+    t = timesteps.detach().cpu().double()
+    t = (t if t.ndim == 2 else t[:, None]).expand_as(terms)
+    y = rfmi_weights(t, scheduler, t_min) * terms
+    if mode == 'reference':
+        keep = (t > t_min) & (t < T)
+        return (y * keep).sum(0) / keep.sum(0)
+    if mode == 'nats': return (y * step_widths(t, t_min)).sum(0) / T
+    raise ValueError(f"mode must be 'reference' or 'nats', not {mode!r}")
+
+# %% ../nbs/06_mi.ipynb #9277e746
 def prompt_conditions(pipe, prompts, height: int, width: int):
     "(cond, uncond) UNet keyword arguments for `prompts` from `pipe.encode_prompt`, as the pipeline builds them for CFG at `height` x `width` pixels."
     prompts = [prompts] if isinstance(prompts, str) else list(prompts)
@@ -304,7 +343,7 @@ def images_to_latents(pipe, images) -> torch.Tensor:
 def pipeline_renoise_mi(pipe, prompts, latents=None, images=None, n_draws: int = 16, generator=None, t_min: int = 50,
                         batch_size: int | None = None) -> MIEstimate:
     "`renoise_mi` of (latent or image, prompt) pairs with `pipe`'s UNet and scheduler; prompts encoded by `pipe.encode_prompt`."
-    check_pipeline(pipe)
+    check_pipeline(pipe, vp=True)
     if (latents is None) == (images is None): raise ValueError('pass exactly one of `latents` and `images`')
     latents = (images_to_latents(pipe, images) if latents is None else latents).to(pipe.device)
     height, width = (n * pipe.vae_scale_factor for n in latents.shape[-2:])
@@ -313,7 +352,7 @@ def pipeline_renoise_mi(pipe, prompts, latents=None, images=None, n_draws: int =
                       n_draws=n_draws, generator=generator, t_min=t_min, batch_size=batch_size, cond_kwargs=cond,
                       uncond_kwargs=uncond)
 
-# %% ../nbs/06_mi.ipynb #6340a4c2
+# %% ../nbs/06_mi.ipynb #2a777ea7
 SELF_SCORES = {'trajectory': 'trajectory MI, the reference code\'s number (0 extra evaluations)',
                'trajectory-nats': 'trajectory MI in nats (0 extra evaluations)',
                'renoise': 're-noising MI, unsigned (2K evaluations)',
@@ -322,8 +361,8 @@ SELF_SCORES = {'trajectory': 'trajectory MI, the reference code\'s number (0 ext
 
 def pipeline_scores(pipe, prompt: str, latents, score: str = 'pmi', n_draws: int = 16, generator=None, t_min: int = 50,
                     batch_size: int | None = None) -> MIEstimate:
-    "A re-noising self-score ('renoise', 'pmi' or 'contrastive') of latents generated for one `prompt` by `pipe`."
-    check_pipeline(pipe)
+    "A re-noising self-score ('renoise', 'pmi' or 'contrastive') of latents generated for one `prompt` by `pipe` (SD and SDXL)."
+    check_pipeline(pipe, vp=True)
     latents = latents.to(pipe.device)
     h, w = (n * pipe.vae_scale_factor for n in latents.shape[-2:])
     cond, uncond = prompt_conditions(pipe, [prompt], h, w)

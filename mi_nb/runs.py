@@ -82,19 +82,20 @@ def append_row(path, row: dict, fields: list):
         if new: w.writeheader()
         w.writerow(row)
 
-# %% ../nbs/09_runs.ipynb #c3aa3ba8
+# %% ../nbs/09_runs.ipynb #ca429853
 RESUMABLE = ('ckpt_every', 'val_every')  # settings a resumed run may change
 
 def _strip(run: dict) -> dict:
     return {**run, 'config': {k: v for k, v in run['config'].items() if k not in RESUMABLE}}
 
-def check_run(out: Path, run: dict, resume: bool):
-    "Refuse to start over an existing run unless `resume`, and to resume one made with other settings (`run`: config, data, model, ...)."
+def check_run(out: Path, run: dict, resume: bool, defaults: dict | None = None):
+    "Refuse to start over an existing run unless `resume`, and to resume one made with other settings (`run`: config, data, model, ...); a setting an older run.json lacks counts as its value in `defaults`."
     f = Path(out) / 'run.json'
     if checkpoints(out) and not resume:
         raise FileExistsError(f'{out} already holds a fine-tuning run; resume it (resume=True, --resume) or use another output folder')
     if not (resume and f.exists()): return
     old, new = json.loads(f.read_text()), json.loads(json.dumps(run))
+    old['config'] = {**{k: v for k, v in json.loads(json.dumps(defaults or {})).items() if k in new['config']}, **old['config']}
     if _strip(old) != _strip(new):
         diff = sorted(k for k in set(old['config']) | set(new['config']) if k not in RESUMABLE and old['config'].get(k) != new['config'].get(k))
         raise ValueError(f'{out} holds a run with other settings ({", ".join(diff) or "data, model or processes"}); use another output folder')

@@ -9,14 +9,14 @@ SET_ARGS = ['--candidates', '2', '--steps', '3', '--batch-size', '2', '--guidanc
 
 @pytest.fixture(scope='module')
 def world(tmp_path_factory):
-    "Shared, read-only inputs: a tiny SD folder, a tiny SDXL folder, an SD3 folder's index, a small set, prompt files."
+    "Shared, read-only inputs: a tiny SD folder, a tiny SDXL folder, an unsupported (Flux) folder's index, a small set, prompt files."
     d = tmp_path_factory.mktemp('world')
     code = (f'from mi_nb.fixtures import tiny_sd_pipeline, tiny_sdxl_pipeline\n'
             f'tiny_sd_pipeline().save_pretrained({str(d / "sd")!r}); tiny_sdxl_pipeline().save_pretrained({str(d / "sdxl")!r})')
     run([sys.executable, '-c', code])
     (d / 'ok.txt').write_text('a red circle\ntwo blue squares\n')
     run(['mi-nb', 'build-set', '--model', str(d / 'sd'), '--prompts', str(d / 'ok.txt'), '--out', str(d / 'set'), *SET_ARGS])
-    (d / 'sd3').mkdir(); (d / 'sd3' / 'model_index.json').write_text(json.dumps({'_class_name': 'StableDiffusion3Pipeline'}))
+    (d / 'flux').mkdir(); (d / 'flux' / 'model_index.json').write_text(json.dumps({'_class_name': 'FluxPipeline'}))
     files = {'empty': b'', 'blank': b'\n  \n\t\n', 'dup': b'a red circle\ntwo blue squares\na red circle\n',
              'long': b'a red circle to the left of a blue square and a green triangle above a yellow square\n',
              'latin1': b'a red circle\n\xe9t\xe9\n', 'slash': b'a red circle\na red/circle\n', 'dotdot': b'../../etc/passwd\n',
@@ -69,7 +69,7 @@ CASES = [  # (id, preparation, argv, what the message must contain)
     ('no prompt file', None, BUILD + ['--prompts', f'{W}/nope.txt'], "'{world}/nope.txt' is neither a lab split"),
     ('prompts needed', None, BUILD + SD, '--prompts is required with --model'),
     ('missing model', None, BUILD + ['--model', f'{T}/nope'], 'no diffusers pipeline at {tmp}/nope'),
-    ('wrong family', None, BUILD + ['--model', f'{W}/sd3'], 'holds a StableDiffusion3Pipeline; build-set supports'),
+    ('wrong family', None, BUILD + ['--model', f'{W}/flux'], 'holds a FluxPipeline; build-set supports'),
     ('out is a file', None, ['build-set', '--out', f'{W}/a-file'], '--out {world}/a-file is a file'),
     ('set with other args', 'otherargs', ['build-set', '--out', f'{T}/set', *SD, '--prompts', f'{W}/ok.txt', *SET_ARGS, '--candidates', '3'],
      'holds a set made with other settings (candidates: 2 -> 3)'),
@@ -92,7 +92,7 @@ CASES = [  # (id, preparation, argv, what the message must contain)
     ('NaN latents', 'nan', ['finetune', '--data', f'{T}/set', '--out', f'{T}/run', *SD, '--val-every', '0'], 'latents are not finite'),
     ('no set', None, ['finetune', '--data', f'{T}/none', '--out', f'{T}/run'], 'no such set folder'),
     ('push offline', None, FT + ['--push-to-hub', 'someone/adapter'], '--push-to-hub needs the network'),
-    ('finetune SD3 folder', None, FT + ['--model', f'{W}/sd3'], 'holds a StableDiffusion3Pipeline; finetune supports'),
+    ('finetune Flux folder', None, FT + ['--model', f'{W}/flux'], 'holds a FluxPipeline; finetune supports'),
     ('loss validation without held-out prompts', None, FT + SD + ['--validation', 'loss'], '--validation loss needs --val-fraction > 0'),
     ('run being written', 'locked-run', FT + SD + ['--val-every', '0'], 'being written by another fine-tuning run'),
     ('lab M=0', None, ['lab', '--candidates', '0', '--out', f'{T}/lab'], 'argument --candidates: must be at least 1, not 0'),

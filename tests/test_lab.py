@@ -21,7 +21,7 @@ def test_lab_quick_end_to_end(tmp_path):
             for v in model.values(): assert 0 <= v['accuracy'] <= 1 and v['images'] > 0
     r = rep['mi_ranking']
     assert r['candidates'] == rep['settings']['train_prompts'] * rep['settings']['candidates']
-    assert 0 <= r['top1_mi_accuracy'] <= 1 and 0 <= r['random_pick_accuracy'] <= 1
+    assert 0 <= r['top1_accuracy'] <= 1 and 0 <= r['random_pick_accuracy'] <= 1
     _finite(rep)
     for f in ('report.md', 'before_after.png', 'by_category.png', 'adapter/pytorch_lora_weights.safetensors'):
         assert (out / f).stat().st_size > 0, f
@@ -39,15 +39,17 @@ def test_lab_quick_two_rounds(tmp_path):
     _finite(rep)
 
 def test_lab_compare_quick_two_seeds(tmp_path):
-    "`mi-nb lab compare --quick`: every method for two seeds, then the table with 95% intervals."
+    "`mi-nb lab compare --quick`: every method for two seeds, then the paired table with 95% intervals."
     out = tmp_path / 'cmp'
-    p = run(['mi-nb', 'lab', 'compare', '--quick', '--seeds', '0', '1', '--out', str(out)], timeout=1200)
+    p = run(['mi-nb', 'lab', 'compare', '--quick', '--seeds', '0', '1', '--out', str(out)], timeout=1500)
     s = json.loads((out / 'compare.json').read_text())
-    assert s['seeds'] == [0, 1] and set(s) >= {'settings', 'table', 'per_seed', 'pools', 'seconds'}
-    methods = {'base', 'random', 'mi', 'mi_renoise', 'oracle', 'best_of_n', 'mi_2rounds'}
-    assert {r['method'] for r in s['table']} == methods
-    for r in s['table']:
-        assert r['seeds'] == 2 and 0 <= r['mean'] <= 1 and math.isfinite(r['ci95']), r
+    assert s['seeds'] == [0, 1] and set(s) >= {'settings', 'paired', 'per_seed', 'pools', 'seconds'}
+    from mi_nb.lab.compare import METHODS
+    trained = set(METHODS) - {'base'}
+    assert {r['method'] for r in s['paired']} == trained
+    for r in s['paired']:
+        assert len(r['per_seed']) == 2 and r['lo'] <= r['change'] <= r['hi'] and math.isfinite(r['seed_ci95']), r
+    assert all(set(pool['auc']) == {'trajectory', 'renoise', 'pmi', 'contrastive'} for pool in s['pools'])
     _finite({k: v for k, v in s.items() if k != 'pools'})
-    for m in methods: assert f'| {m} |' in p.stdout
+    for m in trained: assert f'| {m} |' in p.stdout
     assert (out / 'table.png').stat().st_size > 0

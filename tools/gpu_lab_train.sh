@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Lab model training on a lent GPU: one call of the device tool. By default the shipped model's recipe (2,000 steps,
-# snapshots every 250, a few minutes on an H100/H200); BIG=1 runs a ten-times larger recipe (about 8 minutes), meant
-# for a larger lab world: on the current one it overshoots the difficulty target (see nbs/04_lab_train.ipynb).
+# Lab model training on a lent GPU: one call of the device tool. By default the shipped model's recipe (3,000 steps on
+# weak captions, snapshots every 250, a few minutes on an H100/H200); BIG=1 runs a ten-times larger recipe (about
+# 8 minutes), meant for a larger lab world: on the current one it would leave the difficulty target (nbs/04_lab_train.ipynb).
 #
 #   here:       echo /.whl/ >> .git/info/exclude
 #               python3 -m pip download --no-deps --only-binary=:all: -d .whl diffusers==0.42.1   # pure-Python wheel
@@ -26,9 +26,9 @@ python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.i
 if [ "${MICRO:-0}" = 1 ]; then
   TRAIN="--steps 20 --vae-steps 10 --images 4000 --batch-size 64 --ckpt-every 10 --render-workers 2"; EVAL="--limit 4 --images-per-prompt 2"
 elif [ "${BIG:-0}" = 1 ]; then
-  TRAIN="--steps 12000 --vae-steps 3000 --images 400000 --batch-size 1024 --ckpt-every 2000 --render-workers 14"; EVAL="--images-per-prompt 4"
+  TRAIN="--steps 12000 --vae-steps 3000 --images 400000 --batch-size 1024 --ckpt-every 2000 --captions weak --render-workers 14"; EVAL="--images-per-prompt 4"
 else
-  TRAIN="--steps 2000 --ckpt-every 250 --snapshots --render-workers 14"; EVAL="--images-per-prompt 4"
+  TRAIN="--steps 3000 --ckpt-every 250 --snapshots --captions weak --render-workers 14"; EVAL="--images-per-prompt 4"
 fi
 t0=$SECONDS
 python3 -m mi_nb.cli lab train --out "$OUT/run" --seed 0 $TRAIN 2>&1 | grep -v -i warn | tail -5

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Record the comparison of methods that chapter 10 shows (the paper's Table 1 in miniature):
+# Record the comparison of methods that chapter 13 shows (the paper's Table 1 in miniature):
 #   bash tools/record_compare.sh     # seeds 0, 1, 2 of `mi-nb lab compare` as three processes (one CPU thread each),
 #                                    # then the table; copies compare.json, table.md and table.png into nbs/results/compare/
-# CPU run: about 40 minutes on this 2-core machine (each seed is ~25 minutes of one core). Every step is cached in
-# runs/compare/seed-N, so a stopped run continues where it stopped. SEEDS="0 1 2 3 4" for more seeds.
+# Every step is cached in runs/compare/seed-N, so a stopped run continues where it stopped. SEEDS="0 1 2 3 4" for more
+# seeds. The time each step took is in runs/compare/seed-N/timings.json (and compare.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-0 1 2}

@@ -15,9 +15,9 @@ from .oracle import judge
 from .model import LAB_SAMPLING
 
 # %% auto #0
-__all__ = ['DIFFICULTY_TARGET', 'image_seeds', 'generate', 'evaluate', 'summarize', 'labelled_grid', 'write_evaluation',
-           'meets_target', 'check_lab_prompts', 'read_lab_prompts', 'spread', 'evaluate_splits', 'lab_val_prompts',
-           'oracle_validator', 'paired_change']
+__all__ = ['DIFFICULTY_TARGET', 'CLEAN_TARGET', 'image_seeds', 'generate', 'evaluate', 'summarize', 'labelled_grid',
+           'write_evaluation', 'meets_target', 'check_lab_prompts', 'read_lab_prompts', 'spread', 'evaluate_splits',
+           'lab_val_prompts', 'oracle_validator', 'paired_change']
 
 # %% ../../nbs/05_lab_eval.ipynb #1893207f
 def image_seeds(prompts, n: int, seed: int = 0) -> list:
@@ -93,12 +93,14 @@ def write_evaluation(out, records, images, n: int, settings: dict) -> dict:
     atomic_write_bytes(out / 'grid.png', png_bytes(labelled_grid(images, records, n)))
     return metrics
 
-# %% ../../nbs/05_lab_eval.ipynb #f4771eca
+# %% ../../nbs/05_lab_eval.ipynb #3e3aba47
 DIFFICULTY_TARGET = dict(single=(0.85, 1.0), binding=(0.20, 0.75), spatial=(0.20, 0.75))  # accuracy ranges per category
+CLEAN_TARGET = 0.95  # image quality: the share of all images the oracle finds clean (no stray blobs, a clean background)
 
 def meets_target(summary: dict) -> bool:
-    "Whether a `summarize` result is inside the lab's difficulty target (a correct image is also a clean one)."
-    return all(lo <= summary[c]['accuracy'] <= hi for c, (lo, hi) in DIFFICULTY_TARGET.items())
+    "Whether a `summarize` result is inside the lab's difficulty target (a correct image is also a clean one) with converged image quality."
+    return (all(lo <= summary[c]['accuracy'] <= hi for c, (lo, hi) in DIFFICULTY_TARGET.items())
+            and summary['overall']['clean'] >= CLEAN_TARGET)
 
 # %% ../../nbs/05_lab_eval.ipynb #5cc04449
 def check_lab_prompts(prompts, source: str = 'prompts') -> list:
