@@ -247,7 +247,7 @@ def load_pipeline(model, device=None, dtype=None, adapter=None, revision: str | 
         with quiet_loading(): pipe.load_lora_weights(str(adapter))
     return pipe
 
-# %% ../nbs/00_core.ipynb #efd5ca44
+# %% ../nbs/00_core.ipynb #92269b0d
 def model_fingerprint(path) -> str:
     "A short hash of a local model or adapter folder's configs, vocabularies and weights (what makes two models the same model)."
     h = hashlib.sha256()

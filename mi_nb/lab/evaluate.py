@@ -93,7 +93,7 @@ def write_evaluation(out, records, images, n: int, settings: dict) -> dict:
     atomic_write_bytes(out / 'grid.png', png_bytes(labelled_grid(images, records, n)))
     return metrics
 
-# %% ../../nbs/05_lab_eval.ipynb #3e3aba47
+# %% ../../nbs/05_lab_eval.ipynb #08e7189c
 DIFFICULTY_TARGET = dict(single=(0.85, 1.0), binding=(0.20, 0.75), spatial=(0.20, 0.75))  # accuracy ranges per category
 CLEAN_TARGET = 0.95  # image quality: the share of all images the oracle finds clean (no stray blobs, a clean background)
 

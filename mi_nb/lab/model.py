@@ -152,7 +152,7 @@ def build_pipeline(cfg: LabConfig = LabConfig(), tokenizer=None, text_encoder=No
     pipe.set_progress_bar_config(disable=True)
     return pipe
 
-# %% ../../nbs/03_lab_model.ipynb #f973b14a
+# %% ../../nbs/03_lab_model.ipynb #0690400e
 LAB_SAMPLING = dict(num_inference_steps=25, guidance_scale=5.0)
 LAB_FINETUNE = dict(adapter='dora', rank=8, alpha=8., lr=1e-3, batch_size=64, grad_accum=1, max_steps=500, uncond_prob=0.1,
                     ema_decay=0.998, ckpt_every=100, val_every=100)  # the lab's fine-tuning preset (FinetuneConfig overrides; chapter 13 measures it)
