@@ -11,10 +11,10 @@ import mi_nb
 from .core import PromptError, LockedError, is_hub_id, check_model_folder, read_prompt_file, pipeline_family
 
 # %% auto #0
-__all__ = ['SUPPORTED', 'SD3_REFERENCE', 'ERRORS', 'Parser', 'at_least', 'more_than', 'below_one', 'model_class', 'check_model',
-           'model_family', 'check_out', 'read_prompts', 'cmd_lab_run', 'cmd_lab_train', 'cmd_compare', 'check_adapter',
-           'cmd_evaluate', 'evaluate_metric', 'build_config', 'load_for_command', 'cmd_build_set', 'finetune_config',
-           'validation', 'check_hub', 'cmd_finetune', 'build_parser', 'main']
+__all__ = ['SUPPORTED', 'SD3_REFERENCE', 'ERRORS', 'Parser', 'at_least', 'more_than', 'below_one', 'not_blank', 'model_class',
+           'check_model', 'model_family', 'check_out', 'read_prompts', 'cmd_lab_run', 'cmd_lab_train', 'cmd_compare',
+           'check_adapter', 'cmd_evaluate', 'evaluate_metric', 'build_config', 'load_for_command', 'cmd_build_set',
+           'finetune_config', 'validation', 'check_hub', 'cmd_finetune', 'build_parser', 'main']
 
 # %% ../nbs/20_cli.ipynb #71f60356
 class Parser(argparse.ArgumentParser):
@@ -45,6 +45,11 @@ def below_one(text):
     v = at_least(0.0, float)(text)
     if v >= 1: raise argparse.ArgumentTypeError(f'must be less than 1, not {text}')
     return v
+
+def not_blank(text):
+    "An argparse type: a text that is not blank (a prompt), stripped."
+    if not text.strip(): raise argparse.ArgumentTypeError('must not be blank')
+    return text.strip()
 
 # %% ../nbs/20_cli.ipynb #62de4775
 SUPPORTED = {'StableDiffusionPipeline': 'sd', 'StableDiffusionXLPipeline': 'sdxl', 'StableDiffusion3Pipeline': 'sd3'}
@@ -353,6 +358,11 @@ def _add_finetune(sub):
     p.add_argument('--gradient-checkpointing', action='store_true', default=None)
     p.add_argument('--resume', action='store_true', help='continue the run in OUT from its last checkpoint')
     p.add_argument('--stop-after', type=at_least(1), default=None, help=argparse.SUPPRESS)  # tests: stop after this update's checkpoint
+    p.add_argument('--report-to', choices=['tensorboard', 'wandb', 'all'], default=None,
+                   help="log the run with accelerate's trackers into OUT/logs (as diffusers' scripts' --report_to)")
+    p.add_argument('--validation-prompt', type=not_blank, action='append', default=None, metavar='TEXT',
+                   help='a prompt of the validation images (OUT/validation/step-N.png at update 0, every --val-every and the end); repeatable')
+    p.add_argument('--num-validation-images', type=at_least(1), default=4, metavar='N', help='validation images per prompt (default 4)')
     p.add_argument('--push-to-hub', default=None, metavar='REPO_ID', help='upload the result to this Hugging Face Hub repo')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     p.set_defaults(func=cmd_finetune)
@@ -377,7 +387,7 @@ def validation(a, lab_shaped: bool, cfg) -> tuple:
     kind = a.validation if a.validation != 'auto' else ('lab' if lab_shaped else ('loss' if cfg.val_fraction > 0 else 'none'))
     if kind == 'lab' and not lab_shaped: raise ValueError('--validation lab needs a lab-shaped model: the oracle judges lab images')
     if kind == 'loss' and cfg.val_fraction <= 0: raise ValueError('--validation loss needs --val-fraction > 0')
-    if kind == 'none': return None, replace(cfg, val_every=0)
+    if kind == 'none': return None, replace(cfg, val_every=cfg.val_every if getattr(a, 'validation_prompt', None) else 0)  # images still due
     return (oracle_validator(a.val_prompts or 16, a.val_images or 4) if kind == 'lab' else None), cfg
 
 def check_hub(repo_id) -> None:
@@ -401,19 +411,21 @@ def cmd_finetune(a) -> int:
     "`mi-nb finetune`: check everything, train an adapter (in rounds if asked), print a summary."
     import torch
     from mi_nb.finetune import finetune
-    from mi_nb.runs import push_to_hub
+    from mi_nb.runs import push_to_hub, check_report_to, validation_settings
     from mi_nb.mitune import mitune_rounds
     from mi_nb.build_set import check_set
     from mi_nb.lab.model import LAB_LOAD_HINT, is_lab_pipeline
     from accelerate import PartialState
     lab = a.model is None
-    check_model(a.model, 'finetune'); out = check_out(a.out); check_hub(a.push_to_hub); check_set(a.data)
+    check_model(a.model, 'finetune'); out = check_out(a.out); check_hub(a.push_to_hub)
+    check_report_to(a.report_to, '--report-to'); validation_settings(a.validation_prompt, a.num_validation_images); check_set(a.data)
     if a.snr_gamma and model_family(a.model) == 'sd3': raise ValueError('--snr-gamma weights a VP loss; on SD3 choose --weighting')
     pipe, _ = load_for_command(a, lab, torch.float32 if a.mixed_precision == 'no' else None, adapter=None)
     shaped = pipeline_family(pipe) == 'sd' and is_lab_pipeline(pipe)
     cfg = finetune_config(a, shaped, pipeline_family(pipe)); validate, cfg = validation(a, shaped, cfg)
     kw = dict(validate=validate, base_model='mi_nb lab model (embedded)' if lab else a.model, progress=not a.quiet,
-              load_hint=LAB_LOAD_HINT if lab else None)
+              load_hint=LAB_LOAD_HINT if lab else None, report_to=a.report_to, validation_prompts=a.validation_prompt,
+              validation_images=a.num_validation_images)
     if a.rounds > 1:
         rr = mitune_rounds(pipe, a.data, out, cfg, a.rounds, **kw); res = rr[-1]
         for r in rr[:-1]: print(f"round {r['round']}: selected update {r['selected_step']} of {r['steps']}")

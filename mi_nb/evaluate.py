@@ -4,22 +4,29 @@
 
 # %% ../nbs/14_evaluate.ipynb #d9c06459
 from __future__ import annotations
-import csv, io, json, re, time, urllib.request
+import csv, io, json, os, re, time, urllib.request
 from pathlib import Path
 import torch
 from .core import atomic_write_bytes, atomic_write_json, atomic_write_text, derive_seed, png_bytes, check_prompts, PromptError
 from PIL import Image
 
 # %% auto #0
-__all__ = ['T2I_COMPBENCH_COMMIT', 'T2I_COMPBENCH_URL', 'T2I_CATEGORIES', 'DEFAULT_SCORERS', 'METRICS', 't2i_compbench_file',
-           't2i_compbench_prompts', 'phrase_chunker', 'noun_phrases', 'vqa_questions', 'blip_yes_probability',
-           'blip_vqa_scores', 'clip_scores', 'export_name', 'eval_seeds', 'generate_images', 'write_samples',
-           'check_scorer', 'load_scorer', 'sample_files', 'score_samples', 'evaluate_pipeline']
+__all__ = ['T2I_COMPBENCH_COMMIT', 'T2I_COMPBENCH_URL', 'T2I_CATEGORIES', 'DEFAULT_SCORERS', 'METRICS', 't2i_compbench_root',
+           't2i_compbench_file', 't2i_compbench_prompts', 'phrase_chunker', 'noun_phrases', 'vqa_questions',
+           'blip_yes_probability', 'blip_vqa_scores', 'clip_scores', 'export_name', 'eval_seeds', 'generate_images',
+           'write_samples', 'check_scorer', 'load_scorer', 'sample_files', 'score_samples', 'evaluate_pipeline']
 
 # %% ../nbs/14_evaluate.ipynb #0d4bbcb8
 T2I_COMPBENCH_COMMIT = '1b7094991a57f3c22abdd4f6e8ba6c1a15517073'
 T2I_COMPBENCH_URL = f'https://raw.githubusercontent.com/Karine-Huang/T2I-CompBench/{T2I_COMPBENCH_COMMIT}/examples/dataset'
 T2I_CATEGORIES = ('color', 'shape', 'texture', 'spatial', 'non_spatial', 'complex')
+
+def t2i_compbench_root(start=None) -> Path | None:
+    "A local copy of T2I-CompBench's prompt folder: `$MI_NB_T2I_COMPBENCH`, else the first `shared/data/t2i-compbench` beside `start` (the working folder) or above it; None if there is none."
+    env = os.environ.get('MI_NB_T2I_COMPBENCH')
+    if env: return Path(env).expanduser()
+    here = Path(start or Path.cwd()).resolve()
+    return next((d / 'shared' / 'data' / 't2i-compbench' for d in (here, *here.parents) if (d / 'shared' / 'data' / 't2i-compbench').is_dir()), None)
 
 def t2i_compbench_file(category: str, split: str = 'val', root=None, cache=None) -> Path:
     "The prompt file `<category>_<split>.txt` of T2I-CompBench in the folder `root`, or downloaded from the benchmark's public raw files into `cache`."
@@ -30,7 +37,10 @@ def t2i_compbench_file(category: str, split: str = 'val', root=None, cache=None)
         return f
     f = Path(cache or Path.home() / '.cache' / 'mi_nb' / 't2i-compbench') / name
     if not f.is_file():
-        with urllib.request.urlopen(f'{T2I_COMPBENCH_URL}/{name}', timeout=60) as r: atomic_write_bytes(f, r.read())
+        try:
+            with urllib.request.urlopen(f'{T2I_COMPBENCH_URL}/{name}', timeout=60) as r: atomic_write_bytes(f, r.read())
+        except OSError as e:  # offline, or the file is not there
+            raise PromptError(f'could not download T2I-CompBench {name} ({getattr(e, "reason", e)}); point MI_NB_T2I_COMPBENCH at a local copy of its examples/dataset folder') from None
     return f
 
 def t2i_compbench_prompts(category: str, split: str = 'val', root=None, limit: int | None = None, cache=None) -> list:

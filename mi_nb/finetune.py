@@ -14,13 +14,14 @@ from .mi import denoiser, is_flow_matching
 from .build_set import SynthSet
 from .adapter import (ATTENTION, FLOW_WEIGHTINGS, lora_config, add_adapter, trainable_state, save_adapter, load_adapter_state,
                            training_loss, training_scheduler, empty_prompt_cond, drop_prompts, EMA)
-from .runs import (batch_indices, save_checkpoint, checkpoints, load_checkpoint, prune_checkpoints, read_rows, write_rows,
-                        append_row, check_run, write_figure, plot_training, model_card)
+from .runs import (batch_indices, save_checkpoint, checkpoints, load_checkpoint, prune_checkpoints, read_rows, write_rows, append_row,
+                        check_run, write_figure, plot_training, model_card, TRAIN_FIELDS, val_fields, check_report_to, tracker_config,
+                        log_row, validation_settings, save_validation_images)
 
 # %% auto #0
-__all__ = ['TRAIN_FIELDS', 'FinetuneConfig', 'check_finetune_config', 'resolve_mixed_precision', 'make_accelerator', 'load_sets',
-           'make_optimiser', 'Run', 'validation_kind', 'run_identity', 'val_fields', 'open_run', 'restore',
-           'train_update', 'validation_loss', 'validate_now', 'after_update', 'results', 'finish_run', 'finetune']
+__all__ = ['FinetuneConfig', 'check_finetune_config', 'resolve_mixed_precision', 'make_accelerator', 'load_sets',
+           'make_optimiser', 'Run', 'validation_kind', 'run_identity', 'open_run', 'restore', 'train_update',
+           'validation_loss', 'validate_now', 'after_update', 'results', 'finish_run', 'finetune']
 
 # %% ../nbs/10_finetune.ipynb #56cafaec
 @dataclass
@@ -85,12 +86,12 @@ def resolve_mixed_precision(mp: str | None) -> str | None:
     return 'no'
 
 # %% ../nbs/10_finetune.ipynb #ed89797d
-def make_accelerator(cfg: FinetuneConfig):
-    "The `Accelerator` of a run (CPU data parallelism over gloo when launched as several processes without a GPU)."
+def make_accelerator(cfg: FinetuneConfig, report_to: str | None = None, logging_dir=None):
+    "The `Accelerator` of a run, logging to the trackers `report_to` under `logging_dir` (CPU data parallelism over gloo when launched as several processes without a GPU)."
     from accelerate import Accelerator
     cpu_ddp = not torch.cuda.is_available() and int(os.environ.get('WORLD_SIZE', '1')) > 1
     return Accelerator(mixed_precision=resolve_mixed_precision(cfg.mixed_precision), gradient_accumulation_steps=cfg.grad_accum,
-                       cpu=cpu_ddp)
+                       cpu=cpu_ddp, log_with=report_to, project_dir=logging_dir)
 
 # %% ../nbs/10_finetune.ipynb #0b58e74c
 def load_sets(data_dir, cfg: FinetuneConfig, unet, vae=None) -> tuple:
@@ -128,6 +129,7 @@ class Run:
     train_rows: list = field(default_factory=list)
     val_rows: list = field(default_factory=list)
     t0: float = 0.0
+    images: tuple | None = None  # (prompts, images per prompt, pipeline call settings) of the validation images
 
     @property
     def main(self) -> bool: return self.acc.is_main_process
@@ -138,7 +140,6 @@ def validation_kind(cfg: FinetuneConfig, validate) -> str:
     if not cfg.val_every: return 'none'
     return 'custom' if validate is not None else 'loss' if cfg.val_fraction > 0 else 'none'
 
-# %% ../nbs/10_finetune.ipynb #e55f2446
 def run_identity(cfg, data_dir, base_model, processes, validate, init_from) -> dict:
     "What `run.json` records, and what a resumed run must agree with."
     r = dict(config=asdict(cfg), data=str(Path(data_dir).resolve()), base_model=str(base_model), processes=processes,
@@ -146,18 +147,10 @@ def run_identity(cfg, data_dir, base_model, processes, validate, init_from) -> d
     if init_from is not None: r['init_from'] = str(Path(init_from).resolve())
     return json.loads(json.dumps(r))
 
-# %% ../nbs/10_finetune.ipynb #2c8bdcf8
-TRAIN_FIELDS = ['step', 'loss', 'lr', 'grad_norm', 'seconds']
-
-def val_fields(rows: list) -> list:
-    "The columns of the validation log: step, score, the losses, then whatever the validator reports, then seconds."
-    extra = sorted({k for r in rows for k in r} - {'step', 'score', 'train_loss', 'val_loss', 'seconds'})
-    return ['step', 'score', 'train_loss', 'val_loss'] + extra + ['seconds']
-
 # %% ../nbs/10_finetune.ipynb #76731a47
 def open_run(acc, pipe, data_dir, out, cfg: FinetuneConfig, validate=None, resume: bool = False, base_model=None,
-             init_from=None) -> Run:
-    "Step 1: check, load the set, add the adapter, build the optimiser, and restore the last checkpoint if resuming."
+             init_from=None, images: tuple | None = None) -> Run:
+    "Step 1: check, load the set, add the adapter, build the optimiser, and restore the last checkpoint if resuming (`images`: `validation_settings`)."
     check_finetune_config(cfg)
     if cfg.snr_gamma and is_flow_matching(pipe.scheduler): raise ValueError('snr-gamma weights a VP loss; SD3 weights its flow loss by weighting')
     out, data_dir = Path(out), Path(data_dir)
@@ -167,7 +160,7 @@ def open_run(acc, pipe, data_dir, out, cfg: FinetuneConfig, validate=None, resum
     acc.wait_for_everyone()
     unet = denoiser(pipe)
     ds, val_ds = load_sets(data_dir, cfg, unet, getattr(pipe, 'vae', None))
-    (pipe if validate is not None else unet).to(acc.device)
+    (pipe if validate is not None or images else unet).to(acc.device)  # the whole pipeline when it samples or validates
     dtype = unet.dtype
     params = add_adapter(unet, lora_config(cfg.adapter, cfg.rank, cfg.alpha, cfg.dropout, cfg.targets), cfg.seed)
     if init_from is not None: load_adapter_state(unet, init_from)  # continue an earlier adapter (multi-round MI-TUNE)
@@ -178,7 +171,7 @@ def open_run(acc, pipe, data_dir, out, cfg: FinetuneConfig, validate=None, resum
     model, aopt = acc.prepare(unet, opt)
     ema = EMA(params, cfg.ema_decay) if cfg.ema_decay > 0 else None
     run = Run(acc, pipe, cfg, out, data_dir, ds, val_ds, validate, params, names, opt, lr_sched,
-              training_scheduler(pipe), null, model, aopt, ema, dtype, identity)
+              training_scheduler(pipe), null, model, aopt, ema, dtype, identity, images=images)
     restore(run, resume)
     return run
 
@@ -276,7 +269,7 @@ def validate_now(run: Run, step: int) -> dict:
 def _record_validation(run: Run, row: dict) -> None:
     "Log a validation row and remember the best score (the earliest on a tie; update 0 only if `base_eligible`)."
     run.val_rows.append(row)
-    append_row(run.out / 'val_log.csv', row, val_fields(run.val_rows))
+    append_row(run.out / 'val_log.csv', row, val_fields(run.val_rows)); log_row(run.acc, row, 'val/')
     sc = row.get('score')
     if sc is None or (row['step'] == 0 and not run.cfg.base_eligible): return
     if run.state['best_score'] is None or float(sc) > run.state['best_score']: run.state.update(best_step=row['step'], best_score=float(sc))
@@ -294,9 +287,11 @@ def _checkpoint(run: Run, step: int) -> None:
 def after_update(run: Run, row: dict) -> None:
     "Step 3: log update `row['step']`; validate, score and checkpoint when it is time (only the main process writes)."
     step, cfg = row['step'], run.cfg
-    run.train_rows.append(row)
+    run.train_rows.append(row); log_row(run.acc, row)
     if run.main: append_row(run.out / 'train_log.csv', row, TRAIN_FIELDS)
-    do_val = validation_kind(cfg, run.validate) != 'none' and (step % cfg.val_every == 0 or step == cfg.max_steps)
+    due = step == cfg.max_steps or (cfg.val_every > 0 and step % cfg.val_every == 0)
+    do_val = due and validation_kind(cfg, run.validate) != 'none'
+    if due and run.images and run.main: save_validation_images(run.acc, run.pipe, run.out, step, *run.images, cfg.seed, run.ema)  # no score, no checkpoint
     if not (do_val or step % cfg.ckpt_every == 0 or step == cfg.max_steps): return
     if run.main:
         if do_val: _record_validation(run, validate_now(run, step))
@@ -345,19 +340,23 @@ def finish_run(run: Run, load_hint: str | None = None) -> dict:
 # %% ../nbs/10_finetune.ipynb #f1646d69
 def finetune(pipe, data_dir, out_dir, cfg: FinetuneConfig | None = None, *, validate=None, resume: bool = False,
              stop_after: int | None = None, base_model: str | None = None, progress: bool = True, init_from=None,
-             load_hint: str | None = None) -> dict:
+             load_hint: str | None = None, report_to: str | None = None, validation_prompts: list | None = None,
+             validation_images: int = 4, validation_call: dict | None = None) -> dict:
     "Train a LoRA/DoRA adapter on the denoiser (`pipe.unet`, SD3: `pipe.transformer`) with the set in `data_dir`; write checkpoints, logs and the result to `out_dir`; returns the results."
     from tqdm.auto import tqdm
     cfg = check_finetune_config(cfg or FinetuneConfig())
-    acc = make_accelerator(cfg)
+    images = validation_settings(validation_prompts, validation_images, validation_call)  # checked before anything is loaded
+    acc = make_accelerator(cfg, check_report_to(report_to), Path(out_dir) / 'logs')
     with folder_lock(out_dir, 'fine-tuning run', enabled=acc.is_main_process):
-        run = open_run(acc, pipe, data_dir, out_dir, cfg, validate, resume, base_model, init_from)
+        run = open_run(acc, pipe, data_dir, out_dir, cfg, validate, resume, base_model, init_from, images)
         unet = denoiser(pipe); unet.train()
         try:
+            acc.init_trackers('mi_nb', config=tracker_config(asdict(cfg)))
             start = run.state['step']
             if start == 0 and validation_kind(cfg, validate) != 'none' and run.main:  # the untuned model, for reference
                 _record_validation(run, validate_now(run, 0))
                 if cfg.base_eligible: _checkpoint(run, 0)  # so that it can be selected like any other update
+            if start == 0 and run.images and run.main: save_validation_images(acc, pipe, run.out, 0, *run.images, cfg.seed, run.ema)
             acc.wait_for_everyone()
             bar = tqdm(range(start, cfg.max_steps), initial=start, total=cfg.max_steps, disable=not (progress and run.main), desc='finetune')
             for s in bar:
@@ -365,6 +364,6 @@ def finetune(pipe, data_dir, out_dir, cfg: FinetuneConfig | None = None, *, vali
                 if progress and run.main: bar.set_postfix(loss=row['loss'])
                 if stop_after is not None and row['step'] >= stop_after: return dict(out=str(run.out), stopped_at=row['step'])
         finally:
-            acc.unwrap_model(run.model, keep_fp32_wrapper=False)
-            unet.eval()
+            acc.unwrap_model(run.model, keep_fp32_wrapper=False); unet.eval()
+            for t in acc.trackers: t.finish()  # not acc.end_training(): it also ends the process group finish_run and a next round need
         return finish_run(run, load_hint)

@@ -47,8 +47,8 @@ def _round_set(pipe, r: int, first_set, rd: Path, keep_all: bool, progress: bool
     return rd / 'set'
 
 def mitune_rounds(pipe, first_set, out, cfg: FinetuneConfig | None = None, rounds: int = 2, *, validate=None,
-                  base_model: str | None = None, keep_all: bool = False, progress: bool = True, load_hint: str | None = None) -> list:
-    "Multi-round MI-TUNE: round 1 trains on `first_set`; round r+1 builds a set with the round-r adapter loaded and trains on from it. Resumable; returns each round's results and leaves the last adapter in `pipe` and in `out`."
+                  base_model: str | None = None, keep_all: bool = False, progress: bool = True, load_hint: str | None = None, **finetune_kw) -> list:
+    "Multi-round MI-TUNE: round 1 trains on `first_set`; round r+1 builds a set with the round-r adapter loaded and trains on from it (`finetune_kw`: more `finetune` options, e.g. trackers or validation images). Resumable; returns each round's results and leaves the last adapter in `pipe` and in `out`."
     from accelerate import PartialState
     cfg, out = cfg or FinetuneConfig(), Path(out)
     if rounds < 1: raise ValueError(f'rounds must be >= 1, not {rounds}')
@@ -58,7 +58,7 @@ def mitune_rounds(pipe, first_set, out, cfg: FinetuneConfig | None = None, round
         data = _round_set(pipe, r, first_set, rd, keep_all, progress)
         rcfg = cfg if r == 1 else replace(cfg, seed=derive_seed(cfg.seed, 'round', r))
         res = finetune(pipe, data, rd / 'adapter', rcfg, validate=validate, resume=True, base_model=base_model, progress=progress,
-                       init_from=prev, load_hint=load_hint)
+                       init_from=prev, load_hint=load_hint, **finetune_kw)
         results.append(dict(round=r, set=str(data), **res))
         prev = selected_weights(rd / 'adapter')
     if PartialState().is_main_process:

@@ -4,16 +4,19 @@
 
 # %% ../nbs/09_runs.ipynb #7765550a
 from __future__ import annotations
-import csv, io, json, shutil, warnings
+import csv, importlib.util, io, json, shutil, warnings
+from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
 import torch
 from .core import (atomic_write_json, atomic_write_text, atomic_write_bytes, png_bytes, save_tensors, load_tensors, save_optimizer,
-                        load_optimizer, derive_seed)
+                        load_optimizer, derive_seed, check_prompts)
 
 # %% auto #0
-__all__ = ['RESUMABLE', 'batch_indices', 'save_checkpoint', 'checkpoints', 'load_checkpoint', 'prune_checkpoints', 'read_rows',
-           'write_rows', 'append_row', 'check_run', 'write_figure', 'plot_training', 'model_card', 'push_to_hub']
+__all__ = ['TRAIN_FIELDS', 'RESUMABLE', 'TRACKERS', 'batch_indices', 'save_checkpoint', 'checkpoints', 'load_checkpoint',
+           'prune_checkpoints', 'read_rows', 'write_rows', 'append_row', 'val_fields', 'check_run', 'write_figure',
+           'plot_training', 'model_card', 'push_to_hub', 'check_report_to', 'tracker_config', 'log_row',
+           'validation_settings', 'sample_validation', 'validation_grid', 'log_images', 'save_validation_images']
 
 # %% ../nbs/09_runs.ipynb #5962af51
 @lru_cache(maxsize=8)
@@ -81,6 +84,14 @@ def append_row(path, row: dict, fields: list):
         w = csv.DictWriter(f, fields, extrasaction='ignore')
         if new: w.writeheader()
         w.writerow(row)
+
+# %% ../nbs/09_runs.ipynb #2c8bdcf8
+TRAIN_FIELDS = ['step', 'loss', 'lr', 'grad_norm', 'seconds']
+
+def val_fields(rows: list) -> list:
+    "The columns of the validation log: step, score, the losses, then whatever the validator reports, then seconds."
+    extra = sorted({k for r in rows for k in r} - {'step', 'score', 'train_loss', 'val_loss', 'seconds'})
+    return ['step', 'score', 'train_loss', 'val_loss'] + extra + ['seconds']
 
 # %% ../nbs/09_runs.ipynb #ca429853
 RESUMABLE = ('ckpt_every', 'val_every')  # settings a resumed run may change
@@ -180,3 +191,81 @@ def push_to_hub(out, repo_id: str, private: bool = True, token: str | None = Non
     upload_folder(repo_id=repo_id, folder_path=str(out), token=token, commit_message='Upload MI-TUNE adapter (mi_nb)',
                   ignore_patterns=['checkpoints/*', 'checkpoints/**', 'run.json', '.lock'])
     return str(url)
+
+# %% ../nbs/09_runs.ipynb #381a4cd3
+TRACKERS = ('tensorboard', 'wandb', 'all')  # as diffusers' scripts' --report_to; 'all': every tracker installed
+
+def check_report_to(report_to, what: str = 'report_to') -> str | None:
+    "`report_to` (None or one of `TRACKERS`), or `ValueError` if it is unknown or its package cannot be imported (`what`: the option's name in the message)."
+    if report_to is None: return None
+    if report_to not in TRACKERS: raise ValueError(f"{what} must be one of {', '.join(TRACKERS)}, not {report_to!r}")
+    if report_to != 'all' and importlib.util.find_spec(report_to) is None:
+        raise ValueError(f'{what} {report_to} needs the {report_to} package: pip install {report_to}')
+    return report_to
+
+# %% ../nbs/09_runs.ipynb #faaa2be0
+def tracker_config(cfg: dict) -> dict:
+    "`cfg` as a tracker's run configuration: numbers, strings and booleans as they are, anything else (None, tuples) as its text."
+    return {k: v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in cfg.items()}
+
+def log_row(acc, row: dict, prefix: str = '') -> None:
+    "Log the numeric values of a log `row` (not its step or seconds) to `acc`'s trackers at its step, `prefix` before each name."
+    vals = {}
+    for k, v in row.items():
+        if k in ('step', 'seconds'): continue
+        try: vals[prefix + k] = float(v)
+        except (TypeError, ValueError): pass
+    acc.log(vals, step=int(row['step']))
+
+# %% ../nbs/09_runs.ipynb #38803c86
+def validation_settings(prompts, n: int = 4, call: dict | None = None) -> tuple | None:
+    "(prompts, images per prompt, pipeline call settings) of a run's validation images, checked; None without prompts."
+    if n < 1: raise ValueError(f'validation images must be at least 1 per prompt, not {n}')
+    return (check_prompts(prompts, 'validation prompts'), n, dict(call or {})) if prompts else None
+
+# %% ../nbs/09_runs.ipynb #851ef48b
+@torch.no_grad()
+def sample_validation(pipe, prompts: list, n: int = 4, seed: int = 0, **call) -> list:
+    "`n` PIL images per prompt (prompt-major) from `pipe`'s default sampling (overridden by `call`), one seeded generator per image."
+    dev, ims = pipe._execution_device, []
+    for p in prompts:
+        gens = [torch.Generator(dev).manual_seed(derive_seed(seed, 'validation-image', p, j)) for j in range(n)]
+        ims += pipe([p] * n, generator=gens, output_type='pil', **call).images
+    return ims
+
+# %% ../nbs/09_runs.ipynb #89af863d
+def validation_grid(images: list, prompts: list, n: int):
+    "A PIL grid of `n` images per prompt (prompt-major): one row per prompt, under a white strip with the prompt's text."
+    from PIL import Image, ImageDraw, ImageFont
+    w, h = images[0].size; strip = max(12, h // 16)
+    try: font = ImageFont.load_default(size=max(10, strip * 3 // 4))
+    except (TypeError, OSError, ImportError): font = ImageFont.load_default()  # older Pillow, or no FreeType
+    grid = Image.new('RGB', (n * w, len(prompts) * (h + strip)), (255, 255, 255))
+    d = ImageDraw.Draw(grid)
+    for i, p in enumerate(prompts):
+        y = i * (h + strip)
+        d.text((2, y), p[: max(8, int(n * w / (0.6 * max(10, strip * 3 // 4))))], fill=(0, 0, 0), font=font)
+        for j in range(n): grid.paste(images[i * n + j].convert('RGB'), (j * w, y + strip))
+    return grid
+
+def log_images(acc, images: list, prompts: list, n: int, step: int) -> None:
+    "Log validation images to `acc`'s trackers as diffusers' training scripts do (TensorBoard: NHWC `add_images`; wandb: `wandb.Image`s)."
+    import numpy as np
+    for t in acc.trackers:
+        if t.name == 'tensorboard': t.writer.add_images('validation', np.stack([np.asarray(im) for im in images]), step, dataformats='NHWC')
+        elif t.name == 'wandb':
+            import wandb
+            t.log({'validation': [wandb.Image(im, caption=f'{i}: {prompts[i // n]}') for i, im in enumerate(images)]}, step=step)
+
+# %% ../nbs/09_runs.ipynb #39d508e7
+def save_validation_images(acc, pipe, out, step: int, prompts: list, n: int = 4, call: dict | None = None, seed: int = 0, ema=None) -> Path:
+    "Update `step`'s validation images: sampled (eval mode, no grad; with `ema`'s averaged weights when given), written as `out/validation/step-NNNNNN.png`, logged to `acc`'s trackers; returns the file."
+    from mi_nb.mi import denoiser
+    model = denoiser(pipe); was = model.training; model.eval()
+    try:
+        with torch.no_grad(), acc.autocast(), (ema.applied() if ema is not None else nullcontext()):
+            ims = sample_validation(pipe, prompts, n, seed, **(call or {}))
+    finally: model.train(was)
+    f = atomic_write_bytes(Path(out) / 'validation' / f'step-{step:06d}.png', png_bytes(validation_grid(ims, prompts, n)))
+    log_images(acc, ims, prompts, n, step)
+    return f

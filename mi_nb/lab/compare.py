@@ -26,7 +26,7 @@ from ..mi import images_to_latents
 __all__ = ['METHODS', 'DEFAULT_METHODS', 'SELECTIONS', 'Compare', 'finetune_settings', 'truth_set', 'build_pool', 'pool_rows',
            'pool_scores', 'picks', 'subset_set', 'ranking_aucs', 'best_of_n', 'diversity', 'evaluation', 'SeedRun',
            'seed_pool', 'seed_sets', 'seed_tune', 'seed_best_of_n', 'compare_seed', 'collect', 'ci95', 'paired_table',
-           'table_markdown', 'paired_markdown', 'table_plot', 'run_compare', 'write_tables']
+           'table_markdown', 'paired_markdown', 'table_plot', 'ranking_markdown', 'run_compare', 'write_tables']
 
 # %% ../../nbs/13_lab_compare.ipynb #8643ec76
 METHODS = ('base', 'truth', 'oracle', 'random', 'mi', 'pmi', 'contrastive', 'mi_renoise', 'best_of_n', 'mi_2rounds')
@@ -352,6 +352,17 @@ def table_plot(rows: list):
     ax.legend(ncols=4, fontsize=8, loc='best'); ax.set_title('paired change from the base model, 95% intervals over prompts')
     return fig
 
+# %% ../../nbs/13_lab_compare.ipynb #9be35bc5
+def ranking_markdown(pools: list) -> str:
+    "Seeds x self-scores: within-prompt AUC of each score on that seed's pool, the pool's oracle-correct rate, and the mean over seeds."
+    names = list(pools[0]['auc'])
+    fmt = lambda v: 'n/a' if v is None else f'{v:.3f}'
+    lines = ['| seed | ' + ' | '.join(names) + ' | prompts with both | correct candidates |', '|---|' + '---|' * (len(names) + 2)]
+    lines += [f"| {p['seed']} | " + ' | '.join(fmt(p['auc'][s]) for s in names) + f" | {p['prompts_with_both']} | {100 * p['correct']:.1f}% |" for p in pools]
+    mean = lambda s: None if any(p['auc'][s] is None for p in pools) else float(np.mean([p['auc'][s] for p in pools]))
+    lines.append('| mean | ' + ' | '.join(fmt(mean(s)) for s in names) + ' | | |')
+    return '\n'.join(lines)
+
 # %% ../../nbs/13_lab_compare.ipynb #9c0e876f
 def run_compare(out, seeds=(0, 1, 2), c: Compare = Compare(), model=None, device=None, progress: bool = True) -> dict:
     "Every seed of the comparison, then the tables: writes `compare.json`, `table.md`, `table.png` into `out`."
@@ -371,6 +382,8 @@ def write_tables(out, seeds) -> dict:
                    seconds={str(r['seed']): r['seconds'] for r in reports})
     atomic_write_json(out / 'compare.json', summary)
     atomic_write_text(out / 'table.md', 'Accuracy (%), mean over seeds:\n\n' + table_markdown(df) + '\n\nChange from the base model of the same seed '
-                      '(same evaluation images), in points, mean over seeds [95% interval over prompts]:\n\n' + paired_markdown(paired) + '\n')
+                      '(same evaluation images), in points, mean over seeds [95% interval over prompts]:\n\n' + paired_markdown(paired) +
+                      '\n\nHow each self-score ranks a prompt\'s candidates (within-prompt ROC AUC for oracle-correct candidates; 0.5 is chance):\n\n'
+                      + ranking_markdown(summary['pools']) + '\n')
     fig = table_plot(paired); atomic_write_bytes(out / 'table.png', png_bytes(fig, dpi=90)); plt.close(fig)
     return summary
