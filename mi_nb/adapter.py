@@ -8,13 +8,14 @@ import math
 from contextlib import contextmanager
 from pathlib import Path
 import torch
-from .core import derive_seed, load_tensors, pipeline_family
+from .core import derive_seed, load_tensors, pipeline_family, denoiser_name
 from .mi import denoiser, is_flow_matching
 
 # %% auto #0
 __all__ = ['FLOW_WEIGHTINGS', 'ADAPTER_NAME', 'ATTENTION', 'unet_kwargs', 'denoise_loss', 'flow_density', 'flow_loss',
            'training_loss', 'training_scheduler', 'empty_prompt_cond', 'drop_prompts', 'lora_config', 'add_adapter',
-           'trainable_state', 'save_adapter', 'load_adapter_state', 'remove_adapter', 'EMA']
+           'trainable_state', 'save_adapter', 'load_adapter_state', 'remove_adapter', 'unfreeze', 'save_denoiser',
+           'EMA']
 
 # %% ../nbs/08_adapter.ipynb #5c5637ad
 def unet_kwargs(batch: dict, dtype) -> dict:
@@ -143,7 +144,7 @@ def save_adapter(pipe, out) -> Path:
     from peft.utils import get_peft_model_state_dict
     from diffusers.utils import convert_state_dict_to_diffusers
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    model, name = denoiser(pipe), 'transformer' if pipeline_family(pipe) == 'sd3' else 'unet'
+    model, name = denoiser(pipe), denoiser_name(pipe)
     layers = get_peft_model_state_dict(model, adapter_name=ADAPTER_NAME)
     if name == 'unet': layers = convert_state_dict_to_diffusers(layers)  # as diffusers' own training scripts save each
     meta = model.peft_config[ADAPTER_NAME].to_dict()
@@ -163,6 +164,23 @@ def load_adapter_state(unet, path) -> None:
 def remove_adapter(unet) -> None:
     "Delete the trained adapter from `unet`, leaving the base weights as they were."
     if ADAPTER_NAME in (getattr(unet, 'peft_config', None) or {}): unet.delete_adapters(ADAPTER_NAME)
+
+# %% ../nbs/08_adapter.ipynb #3b1700ec
+def unfreeze(model) -> list:
+    "Make every weight of the denoiser `model` trainable (full fine-tuning), in fp32; returns them. `ValueError` if it carries a peft adapter."
+    if getattr(model, 'peft_config', None):
+        raise ValueError('the denoiser carries a peft adapter: fuse it into the weights (pipe.fuse_lora(); pipe.unload_lora_weights()) '
+                         'or delete it before fine-tuning every weight')
+    model.requires_grad_(True)
+    params = list(model.parameters())
+    for p in params: p.data = p.data.float()
+    return params
+
+def save_denoiser(pipe, out) -> Path:
+    "Save the fully fine-tuned denoiser of `pipe` to `out/unet` (SD3: `out/transformer`) with `save_pretrained` (safetensors); returns `out`."
+    out = Path(out)
+    denoiser(pipe).save_pretrained(str(out / denoiser_name(pipe)), safe_serialization=True)
+    return out
 
 # %% ../nbs/08_adapter.ipynb #bbc2c97a
 class EMA:

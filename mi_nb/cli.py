@@ -8,7 +8,7 @@ import argparse, json, os, sys, time
 from dataclasses import replace
 from pathlib import Path
 import mi_nb
-from .core import PromptError, LockedError, is_hub_id, check_model_folder, read_prompt_file, pipeline_family
+from .core import PromptError, LockedError, is_hub_id, check_model_folder, read_prompt_file, pipeline_family, load_tuned
 
 # %% auto #0
 __all__ = ['SUPPORTED', 'SD3_REFERENCE', 'ERRORS', 'Parser', 'at_least', 'more_than', 'below_one', 'not_blank', 'model_class',
@@ -156,6 +156,9 @@ def _add_compare(sub):
     p.add_argument('--train-prompts', type=at_least(1), default=None)
     p.add_argument('--candidates', type=at_least(1), default=None)
     p.add_argument('--finetune-steps', type=at_least(1), default=None)
+    p.add_argument('--keep', type=at_least(1), default=None, help='k: candidates each method keeps per train prompt (default 1)')
+    p.add_argument('--pool-guidance', type=more_than(1.0), default=None, help='guidance of the candidates (default: LAB_POOL_GUIDANCE; evaluation always uses 5)')
+    p.add_argument('--adapter', choices=['dora', 'full'], default=None, help='what every method fine-tunes (default: the lab preset, DoRA; full: every UNet weight)')
     p.add_argument('--model', default=None, help='lab pipeline folder (default: the embedded lab model)')
     p.add_argument('--device', default=None)
     p.set_defaults(func=cmd_compare)
@@ -165,7 +168,7 @@ def cmd_compare(a) -> int:
     from mi_nb.lab.compare import METHODS, Compare, run_compare
     check_model(a.model, 'mi-nb lab compare', ('StableDiffusionPipeline',)); out = check_out(a.out)
     if len(set(a.seeds)) != len(a.seeds): raise ValueError(f'--seeds {a.seeds} repeats a seed')
-    kw = {k: getattr(a, k) for k in ('train_prompts', 'candidates', 'finetune_steps') if getattr(a, k) is not None}
+    kw = {k: getattr(a, k) for k in ('train_prompts', 'candidates', 'keep', 'pool_guidance', 'finetune_steps', 'adapter') if getattr(a, k) is not None}
     if a.methods: kw['methods'] = tuple(m for m in METHODS if m in a.methods)
     run_compare(out, a.seeds, replace(Compare.quick() if a.quick else Compare(), **kw), a.model, a.device)
     print((out / 'table.md').read_text())
@@ -180,7 +183,7 @@ def _add_evaluate(sub):
     p.add_argument('--metric', choices=['oracle', 'blip-vqa', 'clipscore'], default='oracle', help='oracle (lab pipelines) or a T2I-CompBench metric')
     p.add_argument('--model', default=None, help='pipeline folder (or, with a T2I-CompBench metric, Hub id); default: the embedded lab model')
     p.add_argument('--revision', default=None); p.add_argument('--variant', default=None)
-    p.add_argument('--adapter', default=None, help='LoRA/DoRA folder loaded with pipe.load_lora_weights')
+    p.add_argument('--adapter', default=None, help='LoRA/DoRA folder (pipe.load_lora_weights) or a full fine-tuning output (its unet/)')
     p.add_argument('--scorer', default=None, help='BLIP VQA or CLIP folder or Hub id (default: Salesforce/blip-vqa-capfilt-large, openai/clip-vit-base-patch32)')
     p.add_argument('--prompts', default='test', help='lab split name or a text file (one prompt per line)')
     p.add_argument('--limit', type=at_least(1), default=None, help='use the first N prompts')
@@ -196,9 +199,10 @@ def _add_evaluate(sub):
     p.set_defaults(func=cmd_evaluate)
 
 def check_adapter(adapter) -> None:
-    "Refuse an adapter folder without `pytorch_lora_weights.safetensors`."
-    if adapter is not None and not (Path(adapter) / 'pytorch_lora_weights.safetensors').is_file():
-        raise FileNotFoundError(f'--adapter {adapter}: no pytorch_lora_weights.safetensors in it')
+    "Refuse an adapter folder with neither `pytorch_lora_weights.safetensors` nor fine-tuned weights (`unet/` or `transformer/`)."
+    if adapter is None or (Path(adapter) / 'pytorch_lora_weights.safetensors').is_file(): return
+    if any((Path(adapter) / d / 'config.json').is_file() for d in ('unet', 'transformer')): return
+    raise FileNotFoundError(f'--adapter {adapter}: no pytorch_lora_weights.safetensors (nor unet/ or transformer/ weights) in it')
 
 # %% ../nbs/20_cli.ipynb #f82b3f85
 def cmd_evaluate(a) -> int:
@@ -211,7 +215,7 @@ def cmd_evaluate(a) -> int:
     prompts = read_prompts(a.prompts, lab=True)[: a.limit]
     pipe = load_pipeline(a.model, device=a.device or default_device())
     if not is_lab_pipeline(pipe): raise ValueError(f'{a.model} is not a lab-shaped pipeline: the oracle judges 32x32 lab images')
-    if a.adapter: pipe.load_lora_weights(a.adapter)
+    if a.adapter: load_tuned(pipe, a.adapter)
     sampling = {**LAB_SAMPLING, **({'num_inference_steps': a.steps} if a.steps else {}),
                 **({'guidance_scale': a.guidance} if a.guidance is not None else {})}
     t0 = time.time()
@@ -261,7 +265,7 @@ def _add_build_set(sub):
     p.add_argument('--model', default=None, help='diffusers SD/SDXL/SD3 pipeline folder or Hub id (default: the embedded lab model)')
     p.add_argument('--revision', default=None, help='Hub revision (branch, tag or commit) of --model')
     p.add_argument('--variant', default=None, help='weights variant of --model, e.g. fp16')
-    p.add_argument('--adapter', default=None, help='LoRA/DoRA folder loaded with pipe.load_lora_weights (multi-round MI-TUNE)')
+    p.add_argument('--adapter', default=None, help='LoRA/DoRA folder (pipe.load_lora_weights) or a full fine-tuning output, loaded first (multi-round MI-TUNE)')
     p.add_argument('--prompts', default=None, help='text file (one prompt per line) or lab split (default: the lab train split)')
     p.add_argument('--out', required=True, help='output folder')
     p.add_argument('--candidates', type=at_least(1), default=None, help=f'M candidates per prompt (default {d.candidates}; 16 on the lab)')
@@ -338,7 +342,8 @@ def _add_finetune(sub):
     p.add_argument('--revision', default=None); p.add_argument('--variant', default=None)
     p.add_argument('--preset', choices=['auto', 'lab', 'reference'], default='auto',
                    help="starting values of the settings: lab (scaled down) or reference (SD-2.1/SDXL; SD3.5-medium's on SD3); auto: lab for the lab model")
-    p.add_argument('--adapter', choices=['lora', 'dora'], default=None)
+    p.add_argument('--adapter', choices=['lora', 'dora', 'full'], default=None,
+                   help="full: fine-tune every weight of the denoiser (saved to OUT/unet with save_pretrained) instead of an adapter")
     for name, typ, h in [('rank', at_least(1), None), ('alpha', more_than(0.0), None), ('dropout', below_one, None), ('lr', more_than(0.0), None),
                          ('warmup-steps', at_least(0), None), ('max-steps', at_least(1), 'optimiser updates'),
                          ('batch-size', at_least(1), 'items per micro-batch and process'), ('grad-accum', at_least(1), 'micro-batches per update'),
@@ -374,9 +379,9 @@ SD3_REFERENCE = dict(adapter='lora', lr=5e-6, lr_scheduler='constant_with_warmup
 def finetune_config(a, lab: bool, family: str = 'sd'):
     "The `FinetuneConfig` of parsed options `a`: the preset (lab for a lab-shaped model, else the reference, SD3.5's for `family` 'sd3'), overridden by the options given, checked."
     from mi_nb.finetune import FinetuneConfig, check_finetune_config
-    from mi_nb.lab.model import LAB_FINETUNE
+    from mi_nb.lab.model import LAB_FINETUNE, LAB_FINETUNE_FULL
     preset = a.preset if a.preset != 'auto' else ('lab' if lab else 'reference')
-    cfg = FinetuneConfig(**LAB_FINETUNE) if preset == 'lab' else FinetuneConfig(**(SD3_REFERENCE if family == 'sd3' else {}))
+    cfg = FinetuneConfig(**(LAB_FINETUNE_FULL if a.adapter == 'full' else LAB_FINETUNE)) if preset == 'lab' else FinetuneConfig(**(SD3_REFERENCE if family == 'sd3' else {}))
     given = {k: getattr(a, k) for k in FinetuneConfig.__dataclass_fields__ if getattr(a, k, None) is not None}
     if given.get('grad_clip') == 0: given['grad_clip'] = None
     return check_finetune_config(replace(cfg, **given))
@@ -405,7 +410,8 @@ def _print_finetune(res: dict, out: Path) -> None:
         r = res.get(k) or {}
         if r.get('accuracy') is not None: print(f'  {k[4:]:<9} oracle accuracy {float(r["accuracy"]):.1%} (update {r["step"]})')
         elif r.get('val_loss') is not None: print(f'  {k[4:]:<9} held-out loss {float(r["val_loss"]):.4f} (update {r["step"]})')
-    print(f'adapter: {out / "pytorch_lora_weights.safetensors"} (pipe.load_lora_weights("{out}"))')
+    if res['config']['adapter'] == 'full': print(f'weights: {out / "unet"} (mi_nb.core.load_tuned(pipe, "{out}"))')
+    else: print(f'adapter: {out / "pytorch_lora_weights.safetensors"} (pipe.load_lora_weights("{out}"))')
 
 def cmd_finetune(a) -> int:
     "`mi-nb finetune`: check everything, train an adapter (in rounds if asked), print a summary."

@@ -13,7 +13,8 @@ import torch
 __all__ = ['atomic_write_bytes', 'atomic_write_text', 'atomic_write_json', 'save_tensors', 'load_tensors', 'save_optimizer',
            'load_optimizer', 'derive_seed', 'short_hash', 'default_device', 'default_dtype', 'png_bytes', 'LockedError',
            'lock_folder', 'folder_lock', 'PromptError', 'check_prompts', 'read_prompt_file', 'quiet_loading',
-           'pipeline_family', 'is_hub_id', 'check_model_folder', 'load_pipeline', 'model_fingerprint', 'model_id']
+           'pipeline_family', 'is_hub_id', 'check_model_folder', 'denoiser_name', 'load_tuned', 'load_pipeline',
+           'model_fingerprint', 'model_id']
 
 # %% ../nbs/00_core.ipynb #33de772f
 def _umask() -> int:
@@ -230,8 +231,22 @@ def check_model_folder(model) -> None:
         raise FileNotFoundError(f'no diffusers pipeline at {model} (expected a folder with model_index.json, or a Hub id)')
 
 # %% ../nbs/00_core.ipynb #789e720a
+def denoiser_name(pipe) -> str:
+    "The pipeline component a fine-tuning trains: 'transformer' for SD3, else 'unet'."
+    return 'transformer' if pipeline_family(pipe) == 'sd3' else 'unet'
+
+def load_tuned(pipe, folder) -> None:
+    "Load what fine-tuning wrote to `folder` into `pipe`: fine-tuned denoiser weights (`folder/unet`, SD3 `folder/transformer`, as `save_pretrained` writes them) or else a LoRA/DoRA adapter (`pipe.load_lora_weights`)."
+    folder, name = Path(folder).expanduser(), denoiser_name(pipe)
+    if not (folder / name / 'config.json').exists():
+        with quiet_loading(): pipe.load_lora_weights(str(folder))
+        return
+    model = getattr(pipe, name)
+    with quiet_loading(): tuned = type(model).from_pretrained(str(folder), subfolder=name, torch_dtype=model.dtype, use_safetensors=True)
+    model.load_state_dict(tuned.state_dict())  # in place: the device, dtype and any offload hooks stay
+
 def load_pipeline(model, device=None, dtype=None, adapter=None, revision: str | None = None, variant: str | None = None):
-    "The diffusers pipeline in folder or Hub repo `model`, in eval mode on `device`, with `adapter` (a LoRA folder) loaded."
+    "The diffusers pipeline in folder or Hub repo `model`, in eval mode on `device`, with `adapter` (a LoRA folder, or a folder of fine-tuned weights: `load_tuned`) loaded."
     from diffusers import DiffusionPipeline
     check_model_folder(model)
     hub = is_hub_id(model)
@@ -243,8 +258,7 @@ def load_pipeline(model, device=None, dtype=None, adapter=None, revision: str | 
         if isinstance(m, torch.nn.Module): m.eval()
     pipe.set_progress_bar_config(disable=True)
     if device is not None: pipe = pipe.to(device)
-    if adapter is not None:
-        with quiet_loading(): pipe.load_lora_weights(str(adapter))
+    if adapter is not None: load_tuned(pipe, adapter)
     return pipe
 
 # %% ../nbs/00_core.ipynb #92269b0d

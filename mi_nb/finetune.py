@@ -12,8 +12,8 @@ import torch
 from .core import atomic_write_json, atomic_write_text, derive_seed, folder_lock, load_tensors
 from .mi import denoiser, is_flow_matching
 from .build_set import SynthSet
-from .adapter import (ATTENTION, FLOW_WEIGHTINGS, lora_config, add_adapter, trainable_state, save_adapter, load_adapter_state,
-                           training_loss, training_scheduler, empty_prompt_cond, drop_prompts, EMA)
+from .adapter import (ATTENTION, FLOW_WEIGHTINGS, lora_config, add_adapter, unfreeze, trainable_state, save_adapter, save_denoiser,
+                           load_adapter_state, training_loss, training_scheduler, empty_prompt_cond, drop_prompts, EMA)
 from .runs import (batch_indices, save_checkpoint, checkpoints, load_checkpoint, prune_checkpoints, read_rows, write_rows, append_row,
                         check_run, write_figure, plot_training, model_card, TRAIN_FIELDS, val_fields, check_report_to, tracker_config,
                         log_row, validation_settings, save_validation_images)
@@ -21,13 +21,13 @@ from .runs import (batch_indices, save_checkpoint, checkpoints, load_checkpoint,
 # %% auto #0
 __all__ = ['FinetuneConfig', 'check_finetune_config', 'resolve_mixed_precision', 'make_accelerator', 'load_sets',
            'make_optimiser', 'Run', 'validation_kind', 'run_identity', 'open_run', 'restore', 'train_update',
-           'validation_loss', 'validate_now', 'after_update', 'results', 'finish_run', 'finetune']
+           'validation_loss', 'validate_now', 'after_update', 'results', 'save_trained', 'finish_run', 'finetune']
 
 # %% ../nbs/10_finetune.ipynb #56cafaec
 @dataclass
 class FinetuneConfig:
     "Every setting of a fine-tuning run; the defaults are the reference code's values for SD-2.1-base / SDXL."
-    adapter: str = 'dora'                 # 'lora' or 'dora'
+    adapter: str = 'dora'                 # 'lora', 'dora', or 'full' (every weight of the denoiser; rank, alpha, dropout, targets unused)
     rank: int = 32
     alpha: float = 32.
     dropout: float = 0.0
@@ -56,7 +56,7 @@ class FinetuneConfig:
 # %% ../nbs/10_finetune.ipynb #a638a474
 def check_finetune_config(cfg: FinetuneConfig) -> FinetuneConfig:
     "`cfg`, or `ValueError` naming the first setting that cannot train."
-    checks = [(cfg.adapter in ('lora', 'dora'), f"adapter must be 'lora' or 'dora', not {cfg.adapter!r}"),
+    checks = [(cfg.adapter in ('lora', 'dora', 'full'), f"adapter must be 'lora', 'dora' or 'full', not {cfg.adapter!r}"),
               (cfg.rank >= 1, f'rank must be at least 1, not {cfg.rank}'), (cfg.alpha > 0, f'alpha must be > 0, not {cfg.alpha}'),
               (cfg.lr > 0, f'lr must be > 0, not {cfg.lr}'), (cfg.batch_size >= 1, f'batch size must be at least 1, not {cfg.batch_size}'),
               (cfg.grad_accum >= 1, f'grad-accum must be at least 1, not {cfg.grad_accum}'),
@@ -110,7 +110,7 @@ def load_sets(data_dir, cfg: FinetuneConfig, unet, vae=None) -> tuple:
 
 # %% ../nbs/10_finetune.ipynb #1843c010
 def make_optimiser(unet, cfg: FinetuneConfig) -> tuple:
-    "AdamW over the adapter's parameters (no weight decay on DoRA magnitudes) and its learning-rate schedule."
+    "AdamW over the trained parameters (no weight decay on DoRA magnitudes) and its learning-rate schedule."
     from diffusers.optimization import get_scheduler
     named = [(n, p) for n, p in unet.named_parameters() if p.requires_grad]
     groups = [dict(params=[p for n, p in named if 'magnitude' not in n], weight_decay=cfg.weight_decay),
@@ -150,7 +150,7 @@ def run_identity(cfg, data_dir, base_model, processes, validate, init_from) -> d
 # %% ../nbs/10_finetune.ipynb #76731a47
 def open_run(acc, pipe, data_dir, out, cfg: FinetuneConfig, validate=None, resume: bool = False, base_model=None,
              init_from=None, images: tuple | None = None) -> Run:
-    "Step 1: check, load the set, add the adapter, build the optimiser, and restore the last checkpoint if resuming (`images`: `validation_settings`)."
+    "Step 1: check, load the set, add the adapter (or unfreeze every weight), build the optimiser, and restore the last checkpoint if resuming (`images`: `validation_settings`)."
     check_finetune_config(cfg)
     if cfg.snr_gamma and is_flow_matching(pipe.scheduler): raise ValueError('snr-gamma weights a VP loss; SD3 weights its flow loss by weighting')
     out, data_dir = Path(out), Path(data_dir)
@@ -162,7 +162,7 @@ def open_run(acc, pipe, data_dir, out, cfg: FinetuneConfig, validate=None, resum
     ds, val_ds = load_sets(data_dir, cfg, unet, getattr(pipe, 'vae', None))
     (pipe if validate is not None or images else unet).to(acc.device)  # the whole pipeline when it samples or validates
     dtype = unet.dtype
-    params = add_adapter(unet, lora_config(cfg.adapter, cfg.rank, cfg.alpha, cfg.dropout, cfg.targets), cfg.seed)
+    params = unfreeze(unet) if cfg.adapter == 'full' else add_adapter(unet, lora_config(cfg.adapter, cfg.rank, cfg.alpha, cfg.dropout, cfg.targets), cfg.seed)
     if init_from is not None: load_adapter_state(unet, init_from)  # continue an earlier adapter (multi-round MI-TUNE)
     if cfg.gradient_checkpointing: unet.enable_gradient_checkpointing()
     names = list(trainable_state(unet))
@@ -319,18 +319,22 @@ def results(run: Run, chosen: int, best) -> dict:
     return json.loads(json.dumps(res, default=str))
 
 # %% ../nbs/10_finetune.ipynb #85448717
+def save_trained(pipe, out, cfg: FinetuneConfig) -> Path:
+    "Save what the run trained: the adapter in the diffusers LoRA format, or (`adapter='full'`) the denoiser with `save_pretrained`."
+    return save_denoiser(pipe, out) if cfg.adapter == 'full' else save_adapter(pipe, out)
+
 def finish_run(run: Run, load_hint: str | None = None) -> dict:
-    "Step 4: select the best checkpoint, load it into the UNet, and write the adapter, last/, the card, the plot and finetune.json."
+    "Step 4: select the best checkpoint, load it into the UNet, and write the adapter (or the weights), last/, the card, the plot and finetune.json."
     run.acc.wait_for_everyone()
     cks = checkpoints(run.out)
     best = json.loads((cks[-1] / 'state.json').read_text())['best_step'] if cks else None
     chosen = best if best is not None else run.cfg.max_steps
     if run.main and chosen != run.cfg.max_steps:
-        _load_selected(run, run.cfg.max_steps); save_adapter(run.pipe, run.out / 'last')
+        _load_selected(run, run.cfg.max_steps); save_trained(run.pipe, run.out / 'last', run.cfg)
     _load_selected(run, chosen)
     res = results(run, chosen, best)
     if run.main:
-        save_adapter(run.pipe, run.out)
+        save_trained(run.pipe, run.out, run.cfg)
         write_figure(run.out / 'training_plot.png', lambda: plot_training(run.out, chosen))
         atomic_write_text(run.out / 'README.md', model_card(res, run.ds.info, load_hint))
         atomic_write_json(run.out / 'finetune.json', res)
@@ -342,7 +346,7 @@ def finetune(pipe, data_dir, out_dir, cfg: FinetuneConfig | None = None, *, vali
              stop_after: int | None = None, base_model: str | None = None, progress: bool = True, init_from=None,
              load_hint: str | None = None, report_to: str | None = None, validation_prompts: list | None = None,
              validation_images: int = 4, validation_call: dict | None = None) -> dict:
-    "Train a LoRA/DoRA adapter on the denoiser (`pipe.unet`, SD3: `pipe.transformer`) with the set in `data_dir`; write checkpoints, logs and the result to `out_dir`; returns the results."
+    "Train a LoRA/DoRA adapter (or, `cfg.adapter='full'`, every weight) of the denoiser (`pipe.unet`, SD3: `pipe.transformer`) with the set in `data_dir`; write checkpoints, logs and the result to `out_dir`; returns the results."
     from tqdm.auto import tqdm
     cfg = check_finetune_config(cfg or FinetuneConfig())
     images = validation_settings(validation_prompts, validation_images, validation_call)  # checked before anything is loaded

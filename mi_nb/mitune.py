@@ -62,7 +62,8 @@ def mitune_rounds(pipe, first_set, out, cfg: FinetuneConfig | None = None, round
         results.append(dict(round=r, set=str(data), **res))
         prev = selected_weights(rd / 'adapter')
     if PartialState().is_main_process:
-        for f in ('pytorch_lora_weights.safetensors', 'README.md', 'training_plot.png'):
-            if (rd / 'adapter' / f).exists(): atomic_write_bytes(out / f, (rd / 'adapter' / f).read_bytes())
+        last = rd / 'adapter'  # the last round's result, at the top of `out`: the adapter file or (full fine-tuning) the weights' folder
+        for f in ['pytorch_lora_weights.safetensors', 'README.md', 'training_plot.png'] + [str(q.relative_to(last)) for d in ('unet', 'transformer') for q in sorted((last / d).glob('*'))]:
+            if (last / f).exists(): atomic_write_bytes(out / f, (last / f).read_bytes())
         atomic_write_json(out / 'mitune.json', dict(rounds=rounds, results=json.loads(json.dumps(results, default=str))))
     return results

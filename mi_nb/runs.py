@@ -15,7 +15,7 @@ from .core import (atomic_write_json, atomic_write_text, atomic_write_bytes, png
 # %% auto #0
 __all__ = ['TRAIN_FIELDS', 'RESUMABLE', 'TRACKERS', 'batch_indices', 'save_checkpoint', 'checkpoints', 'load_checkpoint',
            'prune_checkpoints', 'read_rows', 'write_rows', 'append_row', 'val_fields', 'check_run', 'write_figure',
-           'plot_training', 'model_card', 'push_to_hub', 'check_report_to', 'tracker_config', 'log_row',
+           'plot_training', 'adapter_kind', 'model_card', 'push_to_hub', 'check_report_to', 'tracker_config', 'log_row',
            'validation_settings', 'sample_validation', 'validation_grid', 'log_images', 'save_validation_images']
 
 # %% ../nbs/09_runs.ipynb #5962af51
@@ -145,11 +145,16 @@ def _fmt(v, pct=False):
     if v in (None, ''): return '-'
     return f'{float(v):.1%}' if pct else f'{float(v):.4f}'
 
+def adapter_kind(c: dict) -> str:
+    "How a run's settings `c` name what it trained: 'DoRA', 'LoRA' or 'full'."
+    return {'dora': 'DoRA', 'lora': 'LoRA', 'full': 'full'}[c['adapter']]
+
 def _card_rows(res: dict, set_info: dict) -> list:
-    c = res['config']; kind = 'DoRA' if c['adapter'] == 'dora' else 'LoRA'
+    c = res['config']; kind = adapter_kind(c)
     set_desc = ', '.join(f'{k}={set_info[k]}' for k in ('model', 'keep', 'select', 'num_inference_steps', 'guidance_scale', 'seed') if k in set_info)
     return [('set', f'`{res["data"]}` ({res["items"]} latents{"; " + set_desc if set_desc else ""})'),
-            ('adapter', f'{kind}, rank {c["rank"]}, alpha {c["alpha"]:g}, dropout {c["dropout"]:g}, on {", ".join(c["targets"])}'),
+            ('adapter', 'none: every weight of the denoiser trained' if kind == 'full' else
+                        f'{kind}, rank {c["rank"]}, alpha {c["alpha"]:g}, dropout {c["dropout"]:g}, on {", ".join(c["targets"])}'),
             ('optimiser', f'AdamW, lr {c["lr"]:g} ({c["lr_scheduler"]}, warm-up {c["warmup_steps"]}), weight decay {c["weight_decay"]:g}'),
             ('batch', f'{c["batch_size"]} x {c["grad_accum"]} accumulation x {res["processes"]} process(es) = '
                       f'{c["batch_size"] * c["grad_accum"] * res["processes"]} per update'),
@@ -171,14 +176,18 @@ def _card_validation(res: dict) -> list:
 def model_card(res: dict, set_info: dict | None = None, load_hint: str | None = None) -> str:
     "The README.md of a fine-tuning output folder, from `finetune`'s results."
     c, base = res['config'], str(res['base_model'])
-    kind, hub = ('DoRA' if c['adapter'] == 'dora' else 'LoRA'), '/' in base and not Path(base).exists()
+    kind, hub = adapter_kind(c), '/' in base and not Path(base).exists()
     load = load_hint or f'from diffusers import DiffusionPipeline\npipe = DiffusionPipeline.from_pretrained("{base}")'
+    what = 'A fine-tuned denoiser' if kind == 'full' else f'A {kind} adapter'
+    use = ('from mi_nb.core import load_tuned\nload_tuned(pipe, "<this folder>")  # or: UNet2DConditionModel.from_pretrained("<this folder>", subfolder="unet")'
+           if kind == 'full' else 'pipe.load_lora_weights("<this folder or repo>")')
     lines = ['---'] + ([f'base_model: {base}'] if hub else []) + [
-             'library_name: diffusers', 'tags:', '- text-to-image', '- diffusers', '- lora', f'- {c["adapter"]}', '- mi-tune', '- mi_nb',
-             '---', '', f'# {kind} adapter trained with MI-TUNE (mi_nb)', '',
-             f'A {kind} adapter on `{base}`, fine-tuned with the denoising loss on a synthetic set of {res["items"]} latents '
+             'library_name: diffusers', 'tags:', '- text-to-image', '- diffusers'] + (['- lora'] if kind != 'full' else []) + [
+             f'- {c["adapter"]}', '- mi-tune', '- mi_nb',
+             '---', '', f'# {what} trained with MI-TUNE (mi_nb)', '',
+             f'{what} of `{base}`, fine-tuned with the denoising loss on a synthetic set of {res["items"]} latents '
              'selected by point-wise mutual information with their prompts (MI-TUNE, Wang et al., ICLR 2025).', '',
-             '## Use', '', '```python', load, 'pipe.load_lora_weights("<this folder or repo>")', '```', '',
+             '## Use', '', '```python', load, use, '```', '',
              '## Training', '', '| setting | value |', '|---|---|']
     lines += [f'| {k} | {v} |' for k, v in _card_rows(res, set_info or {})] + _card_validation(res)
     return '\n'.join(lines + ['', '![training](training_plot.png)', '', 'Made with [mi_nb](https://github.com/mi-nb/mi_nb).', ''])

@@ -84,7 +84,7 @@ CASES = [  # (id, preparation, argv, what the message must contain)
     ('evaluate out is a file', None, ['evaluate', '--out', f'{W}/a-file'], 'is a file, not a folder'),
     ('evaluate non-lab prompt', None, ['evaluate', '--prompts', f'{W}/nonlab.txt', '--out', f'{T}/ev'], "'a photo of a cat', is not a lab prompt"),
     ('evaluate SDXL folder', None, ['evaluate', '--model', f'{W}/sdxl', '--out', f'{T}/ev'], 'holds a StableDiffusionXLPipeline; evaluate (the lab oracle) supports'),
-    ('evaluate missing adapter', None, ['evaluate', '--adapter', f'{T}/none', '--out', f'{T}/ev'], 'no pytorch_lora_weights.safetensors'),
+    ('evaluate missing adapter', None, ['evaluate', '--adapter', f'{T}/none', '--out', f'{T}/ev'], 'no pytorch_lora_weights.safetensors (nor unet/'),
     ('max-steps=0', None, FT + ['--max-steps', '0'], 'argument --max-steps: must be at least 1, not 0'),
     ('lr=0', None, FT + ['--lr', '0'], 'argument --lr: must be more than 0.0, not 0'),
     ('uncond-prob>1', None, FT + ['--uncond-prob', '1.5'], 'argument --uncond-prob: must be less than 1, not 1.5'),
@@ -100,6 +100,8 @@ CASES = [  # (id, preparation, argv, what the message must contain)
     ('run being written', 'locked-run', FT + SD + ['--val-every', '0'], 'being written by another fine-tuning run'),
     ('lab M=0', None, ['lab', '--candidates', '0', '--out', f'{T}/lab'], 'argument --candidates: must be at least 1, not 0'),
     ('compare repeated seed', None, ['lab', 'compare', '--seeds', '0', '0', '--out', f'{T}/cmp'], 'repeats a seed'),
+    ('compare pool guidance 1', None, ['lab', 'compare', '--pool-guidance', '1', '--out', f'{T}/cmp'], 'argument --pool-guidance: must be more than 1.0, not 1'),
+    ('compare adapter lora', None, ['lab', 'compare', '--adapter', 'lora', '--out', f'{T}/cmp'], "argument --adapter: invalid choice: 'lora'"),
 ]
 
 @pytest.mark.parametrize('name,prep,argv,msg', CASES, ids=[c[0] for c in CASES])

@@ -15,7 +15,8 @@ records cached under --root depend on it, and every arm records the model's `mod
 Sub-commands (all outputs under --root, default runs/ceiling; --root and --model go before the sub-command):
   gtset   NAME --prompts 48|all --renders R --seed S      ground-truth set (renders -> VAE posterior mean x scaling factor)
   pool    NAME --candidates M --seed S                    the base model's candidates of every train prompt (trajectory MI + oracle)
-  subset  NAME --pool POOL --method oracle|mi|random --k K   a set picked from a pool
+  poolscores POOL [--score pmi|contrastive|renoise]       a re-noising self-score of every candidate of a pool
+  subset  NAME --pool POOL --method oracle|mi|random|pmi|... --k K   a set picked from a pool
   base    --split val|test --n N --seed S                 the base model's evaluation records (cached)
   reencode NAME --src SET                                 a copy of SET with latents re-encoded by the VAE from its images
   arm     NAME --data SET [recipe options] [--eval ...]   train with this script's loop (or --library: mi_nb.finetune.finetune
@@ -40,14 +41,14 @@ import torch
 
 torch.set_num_threads(int(os.environ.get('CEILING_THREADS', '1')))
 
-from mi_nb.core import derive_seed, save_tensors, atomic_write_json, atomic_write_text, model_fingerprint
+from mi_nb.core import derive_seed, save_tensors, load_tensors, atomic_write_json, atomic_write_text, model_fingerprint
 from mi_nb.build_set import prompt_key, SynthSet
 from mi_nb.finetune import FinetuneConfig, finetune
 from mi_nb.adapter import (denoise_loss, add_adapter, lora_config, drop_prompts, empty_prompt_cond, save_adapter,
                            trainable_state, EMA)
 from mi_nb.runs import batch_indices
 from mi_nb.lab.world import render, parse_prompt, lab_prompts, CATEGORIES
-from mi_nb.lab.model import load_pipeline, lab_weights_dir, LAB_SAMPLING, LAB_FINETUNE
+from mi_nb.lab.model import load_pipeline, lab_weights_dir, LAB_SAMPLING, LAB_FINETUNE, LAB_POOL_GUIDANCE
 from mi_nb.lab.evaluate import evaluate, summarize, lab_val_prompts, oracle_validator, spread
 from mi_nb.lab.train import encode_images
 
@@ -109,13 +110,33 @@ def cmd_gtset(a):
     return 0
 
 
+def cmd_gtmatch(a):
+    """Ground truth shaped like another set: for each prompt of `--like`, as many true renders (the first ones of `--gt`) as
+    that set keeps. Training on it next to `--like` separates what the data is (own samples or true renders) from how much
+    of it there is per prompt and category (the oracle keeps many easy prompts' samples and few hard ones')."""
+    out, like, gt = a.root / 'sets' / a.name, a.root / 'sets' / a.like, a.root / 'sets' / a.gt
+    if (out / 'set.json').exists(): log('exists', out); return 0
+    n = 0
+    for f in sorted((like / 'records').glob('*.json')):
+        r = json.loads(f.read_text()); k = len(r['kept'])
+        t = load_tensors(gt / 'records' / f"{r['key']}.safetensors")
+        if k > t['latents'].shape[0]: raise ValueError(f"{r['prompt']!r}: {a.like} keeps {k}, {a.gt} has {t['latents'].shape[0]} renders")
+        save_tensors(dict(latents=t['latents'][:k], prompt_embeds=t['prompt_embeds']), out / 'records' / f"{r['key']}.safetensors")
+        atomic_write_json(out / 'records' / f"{r['key']}.json", dict(prompt=r['prompt'], key=r['key'], kept=list(range(k))))
+        n += k
+    info = json.loads((gt / 'set.json').read_text())
+    atomic_write_json(out / 'set.json', dict(info, like=str(like), items=n, command=command_line()))
+    log(f'{out}: {n} true renders shaped like {like}')
+    return 0
+
+
 def cmd_pool(a):
     "The base model's M candidates of each train prompt, with trajectory MI (library build_pool) and oracle verdicts."
     from mi_nb.lab.compare import Compare, build_pool, pool_rows
     out = a.root / 'pools' / a.name
     pipe = load_pipeline(a.model)
     t0 = time.time()
-    build_pool(pipe, train_prompts(a.prompts), out, Compare(candidates=a.candidates, batch_size=a.batch_size), a.seed, progress=False)
+    build_pool(pipe, train_prompts(a.prompts), out, Compare(candidates=a.candidates, batch_size=a.batch_size, pool_guidance=a.guidance), a.seed, progress=False)
     f = out / 'pool-rows.json'
     if not f.exists(): atomic_write_json(f, pool_rows(out))
     rows = json.loads(f.read_text())
@@ -123,11 +144,25 @@ def cmd_pool(a):
     return 0
 
 
+def cmd_poolscores(a):
+    "A re-noising self-score of every candidate of a pool (library pool_scores, as the set builder computes it): pools/POOL/scores-SCORE.json."
+    from mi_nb.lab.compare import pool_scores
+    pool = a.root / 'pools' / a.pool
+    f = pool / f'scores-{a.score}.json'
+    if f.exists(): log('exists', f); return 0
+    t0 = time.time()
+    atomic_write_json(f, pool_scores(load_pipeline(a.model), pool, a.seed, (a.score,), a.draws)[a.score])
+    log(f'{f}: {a.score} with {a.draws} draws, {time.time() - t0:.0f}s')
+    return 0
+
+
 def cmd_subset(a):
-    from mi_nb.lab.compare import picks, subset_set
+    from mi_nb.lab.compare import picks, subset_set, SELECTIONS
     pool = a.root / 'pools' / a.pool
     rows = json.loads((pool / 'pool-rows.json').read_text())
-    keep = picks(rows, a.method, a.k, a.seed)
+    sc = SELECTIONS.get(a.method)
+    scores = {sc: json.loads((pool / f'scores-{sc}.json').read_text())} if sc and sc != 'trajectory' else None
+    keep = picks(rows, a.method, a.k, a.seed, scores)
     out = a.root / 'sets' / a.name
     if not (out / 'set.json').exists(): subset_set(pool, out, keep, a.method)
     n = sum(len(v) for v in keep.values())
@@ -399,7 +434,7 @@ def cmd_table(a):
             rows.append(f"| {r['name']}{' (last)' if spec.endswith(':last') else ''} | {r['note']} | {ev['split']} {o['prompts']}x{ev['n']} s{ev['seed']}{' g' + str(ev['sampling']['guidance_scale']) if ev.get('sampling', LAB_SAMPLING) != LAB_SAMPLING else ''} "
                         f"| {100 * o['base']:.1f} | {100 * o['tuned']:.1f} | {100 * o['change']:+.1f} [{100 * o['lo']:+.1f}, {100 * o['hi']:+.1f}] "
                         f"| {cats} | {100 * o['clean']:.1f} | {r['training']['selected_step']} | {r['wall_seconds']:.0f} |")
-    head = ('| arm | change vs baseline | eval (prompts x images, seed) | base % | tuned % | change, points [95% CI] | '
+    head = ('| arm | what it trains on | eval (prompts x images, seed) | base % | tuned % | change, points [95% CI] | '
             'single / binding / spatial / counting | clean % | selected update | wall s |\n|' + '---|' * 10)
     text = head + '\n' + '\n'.join(rows) + '\n'
     atomic_write_text(a.root / 'table.md', text)
@@ -421,9 +456,15 @@ def main(argv=None):
     g.add_argument('--renders', type=int, default=1); g.add_argument('--seed', type=int, default=0); g.set_defaults(func=cmd_gtset)
     g = sub.add_parser('pool'); g.add_argument('name'); g.add_argument('--prompts', default='all')
     g.add_argument('--candidates', type=int, default=16); g.add_argument('--seed', type=int, default=0)
+    g.add_argument('--guidance', type=float, default=LAB_POOL_GUIDANCE, help='guidance of the candidates (the comparison: %(default)s)')
     g.add_argument('--batch-size', type=int, default=32); g.set_defaults(func=cmd_pool)
+    g = sub.add_parser('gtmatch'); g.add_argument('name'); g.add_argument('--like', required=True); g.add_argument('--gt', required=True)
+    g.set_defaults(func=cmd_gtmatch)
+    g = sub.add_parser('poolscores'); g.add_argument('pool'); g.add_argument('--score', choices=['pmi', 'contrastive', 'renoise'], default='pmi')
+    g.add_argument('--draws', type=int, default=16); g.add_argument('--seed', type=int, default=0); g.set_defaults(func=cmd_poolscores)
     g = sub.add_parser('subset'); g.add_argument('name'); g.add_argument('--pool', required=True)
-    g.add_argument('--method', choices=['oracle', 'mi', 'random'], required=True); g.add_argument('--k', type=int, default=1)
+    g.add_argument('--method', choices=['oracle', 'mi', 'random', 'pmi', 'contrastive', 'mi_renoise'], required=True,
+                   help='pmi, contrastive, mi_renoise: run poolscores first'); g.add_argument('--k', type=int, default=1)
     g.add_argument('--seed', type=int, default=0); g.set_defaults(func=cmd_subset)
     g = sub.add_parser('reencode'); g.add_argument('name'); g.add_argument('--src', required=True); g.set_defaults(func=cmd_reencode)
     g = sub.add_parser('base'); g.add_argument('--split', default='val'); g.add_argument('--n', type=int, default=4)

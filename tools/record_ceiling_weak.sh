@@ -4,7 +4,7 @@
 # the recipe that worked best on the earlier model (2000 x 64 updates, EMA, pretraining category mix, selection on all
 # 109 val prompts x 4 with the untuned model eligible)? Results: runs/ceiling-weak/table.md, copied to
 # nbs/results/ceiling/weak.md; chapter 13 quotes them.
-#   bash tools/record_ceiling_weak.sh      # about 20 minutes on 2 CPU cores (OMP_NUM_THREADS=2; the numbers were recorded so)
+#   bash tools/record_ceiling_weak.sh      # F1/F2: about 40 minutes; all of it: about 4 hours (recorded two arms at a time) on 2 CPU cores (OMP_NUM_THREADS=2; the numbers were recorded so)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} MKL_NUM_THREADS=${MKL_NUM_THREADS:-2} HF_HUB_OFFLINE=1
@@ -17,6 +17,30 @@ E="--eval val:4:0 test:16:0"
 S="--val-every 500 --val-prompts 109 --val-seed 1 --ckpt0"
 $CA arm F2_full_long --data gt_all_r32 --uncond 0.1 --lr 1e-4 --steps 2000 --batch 64 --adapter full --balance pretrain --ema 0.998 $S $E --note 'shipped weak-caption model: full UNet, lr 1e-4, uncond 0.1, pretrain mix, EMA 0.998, 2000 x 64, select on 109 val x4 (ckpt 0 eligible)'
 $CA arm F1_dora_long --data gt_all_r32 --uncond 0.1 --lr 1e-3 --steps 2000 --batch 64 --balance pretrain --ema 0.998 $S $E --note 'shipped weak-caption model: DoRA r8 attn, lr 1e-3, uncond 0.1, pretrain mix, EMA 0.998, 2000 x 64, select on 109 val x4 (ckpt 0 eligible)'
+# Does the model's own data help when the ground truth does (same recipe)? Candidates at guidance 1.01 (the library's
+# floor: MI needs a scale > 1; nearest to the distribution the model was trained to match), the oracle's correct ones
+# (O1), all of them (P1, self-distillation), and true renders shaped like O1's set (M1: same prompts, same count each);
+# then the ceiling with the text encoder trained too (G1). About 80 more minutes, two arms at a time.
+R="--uncond 0.1 --lr 1e-4 --steps 2000 --batch 64 --adapter full --balance pretrain --ema 0.998 $S $E"
+$CA pool c1 --candidates 8 --seed 0 --guidance 1.01
+$CA subset oracle_c1_all --pool c1 --method oracle --k 8
+$CA subset pool_c1_all --pool c1 --method mi --k 8
+$CA gtmatch gt_like_oracle_c1 --like oracle_c1_all --gt gt_all_r32
+$CA arm O1_oracle_c1 --data oracle_c1_all $R --note 'oracle-correct own samples at guidance 1.01 (all 8 kept where correct): full UNet recipe of F2'
+$CA arm P1_pool_c1 --data pool_c1_all $R --note 'every own sample at guidance 1.01 (self-distillation control): full UNet recipe of F2'
+$CA arm M1_gt_like_oracle_c1 --data gt_like_oracle_c1 $R --note 'true renders shaped like O1 (same prompts, same count per prompt): full UNet recipe'
+$CA arm G1_full_te_long --data gt_all_r32 $R --train-te --note 'ceiling with the text encoder trained too: full UNet + full TE, recipe of F2'
+# The selections of the comparison on the same pool and recipe, at a matched size (3 of 8 per prompt, about the
+# oracle set's 1,044 items): MI-TUNE's trajectory MI (T1), random (R1), the signed PMI with 16 re-noising draws (S1);
+# and the oracle set with the text encoder trained too (O2). About 100 more minutes.
+$CA subset mi_c1_k3 --pool c1 --method mi --k 3
+$CA subset random_c1_k3 --pool c1 --method random --k 3 --seed 0
+$CA poolscores c1 --score pmi --draws 16
+$CA subset pmi_c1_k3 --pool c1 --method pmi --k 3
+$CA arm T1_mi_c1_k3 --data mi_c1_k3 $R --note "MI-TUNE's pick (paper trajectory MI, top 3 of 8) at guidance 1.01: full UNet recipe"
+$CA arm R1_random_c1_k3 --data random_c1_k3 $R --note 'random 3 of 8 at guidance 1.01 (the control): full UNet recipe'
+$CA arm S1_pmi_c1_k3 --data pmi_c1_k3 $R --note 'signed PMI (16 re-noising draws) top 3 of 8 at guidance 1.01: full UNet recipe'
+$CA arm O2_oracle_c1_te --data oracle_c1_all $R --train-te --note 'O1 with the text encoder trained too'
 $CA table
 mkdir -p nbs/results/ceiling
 cp "${ROOT:-runs/ceiling-weak}/table.md" nbs/results/ceiling/weak.md

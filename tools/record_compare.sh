@@ -4,17 +4,25 @@
 #                                    # then the table; copies compare.json, table.md and table.png into nbs/results/compare/
 # Every step is cached in runs/compare/seed-N, so a stopped run continues where it stopped. SEEDS="0 1 2 3 4" for more
 # seeds. The time each step took is in runs/compare/seed-N/timings.json (and compare.json).
+# Other settings of the comparison: ARGS (more `mi-nb lab compare` options), RUN (its folder), RESULTS (where the
+# results are copied), e.g. every method fine-tuning the whole UNet on candidates drawn at guidance 1.01 (the recipe
+# of nbs/results/ceiling/weak.md; hours on a CPU, minutes on a GPU):
+#   ARGS="--adapter full --pool-guidance 1.01 --keep 3 --finetune-steps 2000" RUN=runs/compare-full \
+#     RESULTS=nbs/results/compare-full bash tools/record_compare.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-0 1 2}
+RUN=${RUN:-runs/compare}
+RESULTS=${RESULTS:-nbs/results/compare}
+read -r -a EXTRA <<< "${ARGS:-}"
 export OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1
-mkdir -p runs
+mkdir -p "$(dirname "$RUN")"
 pids=()
 for s in $SEEDS; do
-  mi-nb lab compare --out runs/compare --seeds "$s" > "runs/compare-seed-$s.log" 2>&1 &
+  mi-nb lab compare --out "$RUN" --seeds "$s" "${EXTRA[@]}" > "$RUN-seed-$s.log" 2>&1 &
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
-mi-nb lab compare --out runs/compare --seeds $SEEDS
-mkdir -p nbs/results/compare
-cp runs/compare/compare.json runs/compare/table.md runs/compare/table.png nbs/results/compare/
+mi-nb lab compare --out "$RUN" --seeds $SEEDS "${EXTRA[@]}"
+mkdir -p "$RESULTS"
+cp "$RUN/compare.json" "$RUN/table.md" "$RUN/table.png" "$RESULTS/"

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from ..core import (atomic_write_json, atomic_write_bytes, atomic_write_text, derive_seed, default_device, png_bytes, load_tensors,
-                        save_tensors, quiet_loading)
+                        save_tensors, quiet_loading, load_tuned)
 from .world import lab_prompts, parse_prompt, render, CATEGORIES
-from .model import load_pipeline, LAB_SAMPLING, LAB_FINETUNE, LAB_LOAD_HINT, LAB_POOL_GUIDANCE
+from .model import load_pipeline, LAB_SAMPLING, LAB_FINETUNE, LAB_FINETUNE_FULL, LAB_LOAD_HINT, LAB_POOL_GUIDANCE
 from .evaluate import evaluate, summarize, image_seeds, spread, oracle_validator, paired_change
 from .oracle import judge
 from .mitune import auc
@@ -25,8 +25,9 @@ from ..mi import images_to_latents
 # %% auto #0
 __all__ = ['METHODS', 'DEFAULT_METHODS', 'SELECTIONS', 'Compare', 'finetune_settings', 'truth_set', 'build_pool', 'pool_rows',
            'pool_scores', 'picks', 'subset_set', 'ranking_aucs', 'best_of_n', 'diversity', 'evaluation', 'SeedRun',
-           'seed_pool', 'seed_sets', 'seed_tune', 'seed_best_of_n', 'compare_seed', 'collect', 'ci95', 'paired_table',
-           'table_markdown', 'paired_markdown', 'table_plot', 'ranking_markdown', 'run_compare', 'write_tables']
+           'seed_pool', 'seed_sets', 'seed_tune', 'seed_best_of_n', 'check_settings', 'compare_seed', 'collect', 'ci95',
+           'paired_table', 'table_markdown', 'paired_markdown', 'table_plot', 'ranking_markdown', 'run_compare',
+           'write_tables']
 
 # %% ../../nbs/13_lab_compare.ipynb #8643ec76
 METHODS = ('base', 'truth', 'oracle', 'random', 'mi', 'pmi', 'contrastive', 'mi_renoise', 'best_of_n', 'mi_2rounds')
@@ -41,6 +42,7 @@ class Compare:
     keep: int = 1                      # k, per train prompt
     pool_guidance: float | None = LAB_POOL_GUIDANCE  # guidance of the candidates (None: the lab's sampling setting, 5); evaluation always uses 5
     finetune_steps: int | None = None  # updates per fine-tuning (per round for mi_2rounds); None: the lab preset's
+    adapter: str = 'dora'              # what every method fine-tunes: the lab's DoRA preset, or 'full' (every UNet weight: LAB_FINETUNE_FULL)
     draws: int = 16                    # re-noising draws per candidate for pmi, contrastive, mi_renoise
     best_of: int = 4                   # N for best-of-N at test time
     eval_images: int = 16              # per test prompt
@@ -57,7 +59,8 @@ class Compare:
 
 def finetune_settings(c: Compare, seed: int) -> FinetuneConfig:
     "The fine-tuning every trained method of a seed shares: the lab preset, `c.finetune_steps` updates if given, the seed."
-    return FinetuneConfig(**{**LAB_FINETUNE, **({'max_steps': c.finetune_steps} if c.finetune_steps else {}), 'seed': seed})
+    preset = LAB_FINETUNE_FULL if c.adapter == 'full' else LAB_FINETUNE
+    return FinetuneConfig(**{**preset, **({'max_steps': c.finetune_steps} if c.finetune_steps else {}), 'seed': seed})
 
 # %% ../../nbs/13_lab_compare.ipynb #2e1425d0
 @torch.no_grad()
@@ -241,15 +244,14 @@ def seed_sets(r: SeedRun, pool, rows, scores) -> dict:
 
 # %% ../../nbs/13_lab_compare.ipynb #753f290f
 def seed_tune(r: SeedRun, method: str, data: Path) -> dict:
-    "Fine-tune a fresh lab model on `data` with the shared settings (in two rounds for mi_2rounds), then evaluate it with its adapter."
+    "Fine-tune a fresh lab model on `data` with the shared settings (in two rounds for mi_2rounds), then evaluate it with what it trained."
     kw = dict(validate=oracle_validator(r.c.val_prompts, r.c.val_images), base_model='mi_nb lab model (embedded)', progress=r.progress,
               load_hint=LAB_LOAD_HINT)
     cfg, adapter = finetune_settings(r.c, r.seed), r.out / 'adapters' / method
     def run():
         if method == 'mi_2rounds': mitune_rounds(r.fresh(), data, adapter, cfg, 2, **kw)
         else: finetune(r.fresh(), data, adapter, cfg, resume=True, **kw)
-        p = r.fresh()
-        with quiet_loading(): p.load_lora_weights(str(adapter))
+        p = r.fresh(); load_tuned(p, adapter)
         return r.evaluate(p)
     return r.cached(method, run, f'eval-{method}.json')
 
@@ -262,9 +264,19 @@ def seed_best_of_n(r: SeedRun) -> dict:
     return r.cached('best_of_n', run, 'eval-best_of_n.json')
 
 # %% ../../nbs/13_lab_compare.ipynb #8d22e626
+def check_settings(out, c: Compare, model=None) -> None:
+    "Record a seed folder's settings (all but `methods`) on first use; `ValueError` if `out` holds a comparison made with others, whose cached steps would mix with these."
+    out, f = Path(out), Path(out) / 'settings.json'
+    mine = json.loads(json.dumps({**{k: v for k, v in asdict(c).items() if k != 'methods'}, 'model': str(model or 'embedded lab model')}))
+    if not f.exists(): atomic_write_json(f, mine); return
+    theirs = json.loads(f.read_text())
+    diff = [k for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
+    if diff: raise ValueError(f'{out} holds a comparison made with other settings (' + '; '.join(f'{k}: {theirs.get(k)!r} there, {mine.get(k)!r} now' for k in diff)
+                              + '): give this one another --out')
+
 def compare_seed(out, seed: int, c: Compare = Compare(), model=None, device=None, progress: bool = True) -> dict:
     "Run the methods of `c.methods` for one seed into `out`; returns (and writes to `results.json`) every method's evaluation, the pool's AUCs, the set sizes."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out); out.mkdir(parents=True, exist_ok=True); check_settings(out, c, model)
     r = SeedRun(out, seed, c, model, device, progress, json.loads((out / 'timings.json').read_text()) if (out / 'timings.json').exists() else {})
     res = {'base': r.cached('base', lambda: r.evaluate(r.fresh()), 'eval-base.json')}
     pool, rows, scores = seed_pool(r)

@@ -11,10 +11,10 @@ import torch
 from .world import COLOURS, SHAPES, PLURAL, RELATIONS, IMAGE_SIZE, all_specs
 
 # %% auto #0
-__all__ = ['BOS', 'EOS', 'SCHEDULER_CONFIG', 'LAB_SAMPLING', 'LAB_FINETUNE', 'LAB_POOL_GUIDANCE', 'LAB_LOAD_HINT', 'WEIGHTS_DIR',
-           'byte_chars', 'lab_words', 'lab_merges', 'write_lab_tokenizer', 'lab_tokenizer', 'LabConfig',
-           'build_text_encoder', 'build_vae', 'build_unet', 'build_scheduler', 'build_pipeline', 'lab_generator',
-           'lab_weights_dir', 'load_pipeline', 'is_lab_pipeline']
+__all__ = ['BOS', 'EOS', 'SCHEDULER_CONFIG', 'LAB_SAMPLING', 'LAB_FINETUNE', 'LAB_FINETUNE_FULL', 'LAB_POOL_GUIDANCE',
+           'LAB_LOAD_HINT', 'WEIGHTS_DIR', 'byte_chars', 'lab_words', 'lab_merges', 'write_lab_tokenizer',
+           'lab_tokenizer', 'LabConfig', 'build_text_encoder', 'build_vae', 'build_unet', 'build_scheduler',
+           'build_pipeline', 'lab_generator', 'lab_weights_dir', 'load_pipeline', 'is_lab_pipeline']
 
 # %% ../../nbs/03_lab_model.ipynb #9f8b704e
 def byte_chars() -> list:
@@ -156,6 +156,7 @@ def build_pipeline(cfg: LabConfig = LabConfig(), tokenizer=None, text_encoder=No
 LAB_SAMPLING = dict(num_inference_steps=25, guidance_scale=5.0)
 LAB_FINETUNE = dict(adapter='dora', rank=8, alpha=8., lr=1e-3, batch_size=64, grad_accum=1, max_steps=500, uncond_prob=0.1,
                     ema_decay=0.998, ckpt_every=100, val_every=100)  # the lab's fine-tuning preset (FinetuneConfig overrides; chapter 13 measures it)
+LAB_FINETUNE_FULL = {**LAB_FINETUNE, 'adapter': 'full', 'lr': 1e-4}  # every UNet weight, at the rate the ceiling ablations found (chapter 13)
 LAB_POOL_GUIDANCE = 1.5  # guidance of the candidates the lab fine-tunes on (self-training on guidance-5 samples collapses: chapter 13)
 LAB_LOAD_HINT = 'from mi_nb.lab.model import load_pipeline\npipe = load_pipeline()  # the lab model shipped with mi_nb'
 
