@@ -15,7 +15,7 @@ from .mi import denoiser, is_flow_matching
 __all__ = ['FLOW_WEIGHTINGS', 'ADAPTER_NAME', 'ATTENTION', 'unet_kwargs', 'denoise_loss', 'flow_density', 'flow_loss',
            'training_loss', 'training_scheduler', 'empty_prompt_cond', 'drop_prompts', 'lora_config', 'add_adapter',
            'trainable_state', 'save_adapter', 'load_adapter_state', 'remove_adapter', 'unfreeze', 'save_denoiser',
-           'EMA']
+           'save_trained', 'EMA']
 
 # %% ../nbs/08_adapter.ipynb #5c5637ad
 def unet_kwargs(batch: dict, dtype) -> dict:
@@ -181,6 +181,10 @@ def save_denoiser(pipe, out) -> Path:
     out = Path(out)
     denoiser(pipe).save_pretrained(str(out / denoiser_name(pipe)), safe_serialization=True)
     return out
+
+def save_trained(pipe, out, adapter: str) -> Path:
+    "Save what a fine-tuning trained: the adapter in the diffusers LoRA format, or (`adapter='full'`) the denoiser with `save_pretrained`."
+    return save_denoiser(pipe, out) if adapter == 'full' else save_adapter(pipe, out)
 
 # %% ../nbs/08_adapter.ipynb #bbc2c97a
 class EMA:

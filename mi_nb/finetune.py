@@ -12,7 +12,7 @@ import torch
 from .core import atomic_write_json, atomic_write_text, derive_seed, folder_lock, load_tensors
 from .mi import denoiser, is_flow_matching
 from .build_set import SynthSet
-from .adapter import (ATTENTION, FLOW_WEIGHTINGS, lora_config, add_adapter, unfreeze, trainable_state, save_adapter, save_denoiser,
+from .adapter import (ATTENTION, FLOW_WEIGHTINGS, lora_config, add_adapter, unfreeze, trainable_state, save_trained,
                            load_adapter_state, training_loss, training_scheduler, empty_prompt_cond, drop_prompts, EMA)
 from .runs import (batch_indices, save_checkpoint, checkpoints, load_checkpoint, prune_checkpoints, read_rows, write_rows, append_row,
                         check_run, write_figure, plot_training, model_card, TRAIN_FIELDS, val_fields, check_report_to, tracker_config,
@@ -21,7 +21,7 @@ from .runs import (batch_indices, save_checkpoint, checkpoints, load_checkpoint,
 # %% auto #0
 __all__ = ['FinetuneConfig', 'check_finetune_config', 'resolve_mixed_precision', 'make_accelerator', 'load_sets',
            'make_optimiser', 'Run', 'validation_kind', 'run_identity', 'open_run', 'restore', 'train_update',
-           'validation_loss', 'validate_now', 'after_update', 'results', 'save_trained', 'finish_run', 'finetune']
+           'validation_loss', 'validate_now', 'after_update', 'results', 'finish_run', 'finetune']
 
 # %% ../nbs/10_finetune.ipynb #56cafaec
 @dataclass
@@ -319,10 +319,6 @@ def results(run: Run, chosen: int, best) -> dict:
     return json.loads(json.dumps(res, default=str))
 
 # %% ../nbs/10_finetune.ipynb #85448717
-def save_trained(pipe, out, cfg: FinetuneConfig) -> Path:
-    "Save what the run trained: the adapter in the diffusers LoRA format, or (`adapter='full'`) the denoiser with `save_pretrained`."
-    return save_denoiser(pipe, out) if cfg.adapter == 'full' else save_adapter(pipe, out)
-
 def finish_run(run: Run, load_hint: str | None = None) -> dict:
     "Step 4: select the best checkpoint, load it into the UNet, and write the adapter (or the weights), last/, the card, the plot and finetune.json."
     run.acc.wait_for_everyone()
@@ -330,11 +326,11 @@ def finish_run(run: Run, load_hint: str | None = None) -> dict:
     best = json.loads((cks[-1] / 'state.json').read_text())['best_step'] if cks else None
     chosen = best if best is not None else run.cfg.max_steps
     if run.main and chosen != run.cfg.max_steps:
-        _load_selected(run, run.cfg.max_steps); save_trained(run.pipe, run.out / 'last', run.cfg)
+        _load_selected(run, run.cfg.max_steps); save_trained(run.pipe, run.out / 'last', run.cfg.adapter)
     _load_selected(run, chosen)
     res = results(run, chosen, best)
     if run.main:
-        save_trained(run.pipe, run.out, run.cfg)
+        save_trained(run.pipe, run.out, run.cfg.adapter)
         write_figure(run.out / 'training_plot.png', lambda: plot_training(run.out, chosen))
         atomic_write_text(run.out / 'README.md', model_card(res, run.ds.info, load_hint))
         atomic_write_json(run.out / 'finetune.json', res)

@@ -166,7 +166,10 @@ def cmd_subset(a):
     out = a.root / 'sets' / a.name
     if not (out / 'set.json').exists(): subset_set(pool, out, keep, a.method)
     n = sum(len(v) for v in keep.values())
-    atomic_write_json(out / 'subset.json', dict(pool=str(pool), method=a.method, k=a.k, seed=a.seed, prompts=len(keep), items=n,
+    ok = {(r['key'], r['rank']): r['correct'] for r in rows}
+    share = float(np.mean([ok[k, q] for k, v in keep.items() for q in v]))
+    log(f'{out}: oracle-correct share of the kept items {share:.3f} (pool: {np.mean(list(ok.values())):.3f})')
+    atomic_write_json(out / 'subset.json', dict(pool=str(pool), method=a.method, k=a.k, seed=a.seed, prompts=len(keep), items=n, correct=share,
                                                 command=command_line()))
     log(f'{out}: {a.method} k={a.k}: {len(keep)} prompts, {n} items')
     return 0
@@ -437,6 +440,19 @@ def cmd_table(a):
     head = ('| arm | what it trains on | eval (prompts x images, seed) | base % | tuned % | change, points [95% CI] | '
             'single / binding / spatial / counting | clean % | selected update | wall s |\n|' + '---|' * 10)
     text = head + '\n' + '\n'.join(rows) + '\n'
+    subs = sorted((a.root / 'sets').glob('*/subset.json'))
+    if subs:  # what each selection kept, and how often the oracle calls it correct
+        text += '\nThe selections (from their pools):\n\n| set | pool | method | k | prompts | items | oracle-correct share |\n|---|---|---|---|---|---|---|\n'
+        for f in subs:
+            r = json.loads(f.read_text()); c = r.get('correct')
+            text += f"| {f.parent.name} | {Path(r['pool']).name} | {r['method']} | {r['k']} | {r['prompts']} | {r['items']} | {'-' if c is None else f'{c:.3f}'} |\n"
+    from mi_nb.lab.compare import ranking_aucs
+    for pool in sorted((a.root / 'pools').glob('*/pool-rows.json')):
+        sc = {f.stem[len('scores-'):]: json.loads(f.read_text()) for f in sorted(pool.parent.glob('scores-*.json'))}
+        au = ranking_aucs(json.loads(pool.read_text()), sc)
+        text += (f"\nPool {pool.parent.name}: {au['candidates']} candidates, {100 * au['correct']:.1f}% oracle-correct; within-prompt ROC AUC for "
+                 f"oracle-correct candidates over the {au['prompts_with_both']} prompts with both kinds: "
+                 + ', '.join(f'{k} {v:.3f}' for k, v in au['auc'].items()) + '.\n')
     atomic_write_text(a.root / 'table.md', text)
     print(text)
     return 0
