@@ -440,6 +440,15 @@ def cmd_table(a):
     head = ('| arm | what it trains on | eval (prompts x images, seed) | base % | tuned % | change, points [95% CI] | '
             'single / binding / spatial / counting | clean % | selected update | wall s |\n|' + '---|' * 10)
     text = head + '\n' + '\n'.join(rows) + '\n'
+    vals = [json.loads(f.read_text()) for f in sorted((a.root / 'arms').glob('*/result.json'), key=lambda p: p.stat().st_mtime)]
+    vals = [r for r in vals if r['training'].get('val_log')]
+    if vals:  # the selection's view: oracle accuracy on val (its prompts, its image seed) at every validated update
+        steps = sorted({v['step'] for r in vals for v in r['training']['val_log']})
+        text += ('\nValidation accuracy (%) at each validated update, the numbers the selection saw (val prompts x images, image seed of '
+                 'each arm\'s validation; update 0 is the untuned model):\n\n| arm | ' + ' | '.join(map(str, steps)) + ' | selected |\n|' + '---|' * (len(steps) + 2) + '\n')
+        for r in vals:
+            acc = {v['step']: v['accuracy'] for v in r['training']['val_log']}
+            text += f"| {r['name']} | " + ' | '.join(f'{100 * acc[t]:.1f}' if t in acc else '-' for t in steps) + f" | {r['training']['selected_step']} |\n"
     subs = sorted((a.root / 'sets').glob('*/subset.json'))
     if subs:  # what each selection kept, and how often the oracle calls it correct
         text += '\nThe selections (from their pools):\n\n| set | pool | method | k | prompts | items | oracle-correct share |\n|---|---|---|---|---|---|---|\n'
