@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from ..core import (atomic_write_json, atomic_write_bytes, atomic_write_text, derive_seed, default_device, png_bytes, load_tensors,
-                        save_tensors, quiet_loading, load_tuned)
+                        save_tensors, load_tuned)
 from .world import lab_prompts, parse_prompt, render, CATEGORIES
 from .model import load_pipeline, LAB_SAMPLING, LAB_FINETUNE, LAB_FINETUNE_FULL, LAB_LOAD_HINT, LAB_POOL_GUIDANCE
 from .evaluate import evaluate, summarize, image_seeds, spread, oracle_validator, paired_change
@@ -59,6 +59,7 @@ class Compare:
 
 def finetune_settings(c: Compare, seed: int) -> FinetuneConfig:
     "The fine-tuning every trained method of a seed shares: the lab preset, `c.finetune_steps` updates if given, the seed."
+    if c.adapter not in ('dora', 'full'): raise ValueError(f"adapter must be 'dora' (the lab preset) or 'full', not {c.adapter!r}")
     preset = LAB_FINETUNE_FULL if c.adapter == 'full' else LAB_FINETUNE
     return FinetuneConfig(**{**preset, **({'max_steps': c.finetune_steps} if c.finetune_steps else {}), 'seed': seed})
 
