@@ -12,10 +12,11 @@ from .core import derive_seed, load_tensors, pipeline_family, denoiser_name
 from .mi import denoiser, is_flow_matching
 
 # %% auto #0
-__all__ = ['FLOW_WEIGHTINGS', 'ADAPTER_NAME', 'ATTENTION', 'unet_kwargs', 'denoise_loss', 'flow_density', 'flow_loss',
-           'training_loss', 'training_scheduler', 'empty_prompt_cond', 'drop_prompts', 'lora_config', 'add_adapter',
-           'trainable_state', 'save_adapter', 'load_adapter_state', 'remove_adapter', 'unfreeze', 'save_denoiser',
-           'save_trained', 'EMA']
+__all__ = ['FLOW_WEIGHTINGS', 'ADAPTER_NAME', 'ATTENTION', 'TE_PREFIX', 'unet_kwargs', 'denoise_loss', 'flow_density',
+           'flow_loss', 'training_loss', 'training_scheduler', 'empty_prompt_cond', 'drop_prompts', 'lora_config',
+           'add_adapter', 'trainable_state', 'save_adapter', 'load_adapter_state', 'remove_adapter', 'unfreeze',
+           'save_denoiser', 'save_trained', 'prompt_ids', 'with_prompt_ids', 'encode_ids', 'trained_models',
+           'trained_state', 'load_trained_state', 'set_training', 'validation_loss', 'EMA']
 
 # %% ../nbs/08_adapter.ipynb #5c5637ad
 def unet_kwargs(batch: dict, dtype) -> dict:
@@ -152,9 +153,9 @@ def save_adapter(pipe, out) -> Path:
     return out
 
 def load_adapter_state(unet, path) -> None:
-    "Copy the adapter parameters saved in `path` (a checkpoint folder's `adapter.safetensors`, or the file itself) into `unet`, exactly."
-    path = Path(path)
-    sd = load_tensors(path / 'adapter.safetensors' if path.is_dir() else path)
+    "Copy the adapter parameters saved in `path` (a checkpoint folder's `adapter.safetensors`, the file itself, or its tensors as a dict) into `unet`, exactly."
+    sd = path if isinstance(path, dict) else load_tensors(Path(path) / 'adapter.safetensors' if Path(path).is_dir() else path)
+    path = 'the state' if isinstance(path, dict) else path
     params = dict(unet.named_parameters())
     if set(sd) != set(trainable_state(unet)):
         raise ValueError(f'{path} holds an adapter with other parameters (another rank, adapter type or target list?)')
@@ -182,9 +183,65 @@ def save_denoiser(pipe, out) -> Path:
     denoiser(pipe).save_pretrained(str(out / denoiser_name(pipe)), safe_serialization=True)
     return out
 
-def save_trained(pipe, out, adapter: str) -> Path:
-    "Save what a fine-tuning trained: the adapter in the diffusers LoRA format, or (`adapter='full'`) the denoiser with `save_pretrained`."
-    return save_denoiser(pipe, out) if adapter == 'full' else save_adapter(pipe, out)
+def save_trained(pipe, out, adapter: str, text_encoder: bool = False) -> Path:
+    "Save what a fine-tuning trained: the adapter in the diffusers LoRA format, or (`adapter='full'`) the denoiser with `save_pretrained`; and the text encoder to `out/text_encoder` when it was trained too."
+    out = save_denoiser(pipe, out) if adapter == 'full' else save_adapter(pipe, out)
+    if text_encoder: pipe.text_encoder.save_pretrained(str(out / 'text_encoder'), safe_serialization=True)
+    return out
+
+# %% ../nbs/08_adapter.ipynb #74f28cf0
+TE_PREFIX = 'text_encoder.'  # the state-name prefix of the text encoder's weights in checkpoints
+
+def prompt_ids(pipe, prompts) -> dict:
+    "Token ids of `prompts` as SD's `encode_prompt` makes them (padded to the tokenizer's length, truncated), and the attention mask when the text encoder's config uses one."
+    tok = pipe.tokenizer
+    t = tok(list(prompts), padding='max_length', max_length=tok.model_max_length, truncation=True, return_tensors='pt')
+    return dict(input_ids=t.input_ids, **({'attention_mask': t.attention_mask} if getattr(pipe.text_encoder.config, 'use_attention_mask', False) else {}))
+
+def with_prompt_ids(ds, batch: dict, indices, ids: dict) -> dict:
+    "`batch` (the items `indices` of the set `ds`) with each item's token ids from `ids` (`prompt_ids` of `ds.prompts`)."
+    rows = [ds.items[i][0] for i in indices]
+    return batch | {k: v[rows] for k, v in ids.items()}
+
+def encode_ids(text_encoder, batch: dict) -> dict:
+    "`batch` with `prompt_embeds` computed by `text_encoder` from its token ids as `encode_prompt` computes them, inside the graph (so that the text encoder learns); the ids dropped."
+    out = {k: v for k, v in batch.items() if k not in ('input_ids', 'attention_mask')}
+    out['prompt_embeds'] = text_encoder(batch['input_ids'], attention_mask=batch.get('attention_mask'))[0]
+    return out
+
+def trained_models(pipe, text_encoder: bool = False) -> dict:
+    "What a fine-tuning trains, by state-name prefix: the denoiser (''), and the text encoder (`TE_PREFIX`) when it is trained too."
+    return {'': denoiser(pipe), **({TE_PREFIX: pipe.text_encoder} if text_encoder else {})}
+
+def trained_state(models: dict) -> dict:
+    "The trained parameters of `models` (`trained_models`) by prefixed name: what a checkpoint stores."
+    return {pre + n: v for pre, m in models.items() for n, v in trainable_state(m).items()}
+
+def load_trained_state(models: dict, path) -> None:
+    "Copy what `trained_state` saved in `path` (a checkpoint folder or file) back into `models`, exactly; a text encoder the file lacks keeps its weights (an earlier round that did not train it)."
+    path = Path(path); sd = load_tensors(path / 'adapter.safetensors' if path.is_dir() else path)
+    te = {k[len(TE_PREFIX):]: v for k, v in sd.items() if k.startswith(TE_PREFIX)}
+    if te and TE_PREFIX not in models: raise ValueError(f'{path} holds text-encoder weights too: continue it with train_text_encoder=True')
+    load_adapter_state(models[''], {k: v for k, v in sd.items() if not k.startswith(TE_PREFIX)})
+    if te: load_adapter_state(models[TE_PREFIX], te)
+
+def set_training(models: dict, mode: bool = True) -> None:
+    "Put every trained model in training (or, `mode=False`, eval) mode."
+    for m in models.values(): m.train(mode)
+
+# %% ../nbs/08_adapter.ipynb #0c369b92
+@torch.no_grad()
+def validation_loss(unet, scheduler, ds, batch_size: int = 32, seed: int = 0, dtype=None, text_encoder=None, ids=None) -> float:
+    "Mean plain loss (denoising, or flow matching at uniform t) on all of the set `ds` (a `SynthSet`), with the same timesteps and noise at every call (a trained `text_encoder` embeds the prompts' token `ids`)."
+    g = torch.Generator().manual_seed(derive_seed(seed, 'val-loss'))
+    dev = next(unet.parameters()).device
+    tot = 0.
+    for i in range(0, len(ds), batch_size):
+        idx = range(i, min(i + batch_size, len(ds)))
+        b = {k: v.to(dev) for k, v in (ds.batch(idx) if text_encoder is None else with_prompt_ids(ds, ds.batch(idx), idx, ids)).items()}
+        if text_encoder is not None: b = encode_ids(text_encoder, b)
+        tot += training_loss(unet, scheduler, b, g, dtype, weighting='none').item() * len(b['latents'])
+    return tot / len(ds)
 
 # %% ../nbs/08_adapter.ipynb #bbc2c97a
 class EMA:

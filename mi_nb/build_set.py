@@ -333,3 +333,7 @@ class SynthSet(torch.utils.data.Dataset):
         return {k: torch.stack([it[k] for it in items]) for k in items[0]}
     @property
     def is_sdxl(self) -> bool: return 'add_time_ids' in self.cond[0]
+    @property
+    def prompts(self) -> list:
+        "The prompt of each record, in `names` order (from its sidecar JSON)."
+        return [json.loads((self.path / 'records' / f'{n}.json').read_text())['prompt'] for n in self.names]

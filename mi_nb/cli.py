@@ -159,6 +159,9 @@ def _add_compare(sub):
     p.add_argument('--keep', type=at_least(1), default=None, help='k: candidates each method keeps per train prompt (default 1)')
     p.add_argument('--pool-guidance', type=more_than(1.0), default=None, help='guidance of the candidates (default: LAB_POOL_GUIDANCE; evaluation always uses 5)')
     p.add_argument('--adapter', choices=['dora', 'full'], default=None, help='what every method fine-tunes (default: the lab preset, DoRA; full: every UNet weight)')
+    p.add_argument('--train-text-encoder', dest='text_encoder', action='store_true', default=None, help='with --adapter full: train the text encoder too')
+    p.add_argument('--val-prompts', type=at_least(1), default=None, help='val prompts of the oracle validator that picks each checkpoint (default 16; 109: all)')
+    p.add_argument('--val-every', type=at_least(1), default=None, help='updates between those validations (default: the preset\'s, 100)')
     p.add_argument('--model', default=None, help='lab pipeline folder (default: the embedded lab model)')
     p.add_argument('--device', default=None)
     p.set_defaults(func=cmd_compare)
@@ -168,7 +171,8 @@ def cmd_compare(a) -> int:
     from mi_nb.lab.compare import METHODS, Compare, run_compare
     check_model(a.model, 'mi-nb lab compare', ('StableDiffusionPipeline',)); out = check_out(a.out)
     if len(set(a.seeds)) != len(a.seeds): raise ValueError(f'--seeds {a.seeds} repeats a seed')
-    kw = {k: getattr(a, k) for k in ('train_prompts', 'candidates', 'keep', 'pool_guidance', 'finetune_steps', 'adapter') if getattr(a, k) is not None}
+    kw = {k: getattr(a, k) for k in ('train_prompts', 'candidates', 'keep', 'pool_guidance', 'finetune_steps', 'adapter', 'text_encoder', 'val_prompts', 'val_every')
+          if getattr(a, k) is not None}
     if a.methods: kw['methods'] = tuple(m for m in METHODS if m in a.methods)
     run_compare(out, a.seeds, replace(Compare.quick() if a.quick else Compare(), **kw), a.model, a.device)
     print((out / 'table.md').read_text())
@@ -344,6 +348,9 @@ def _add_finetune(sub):
                    help="starting values of the settings: lab (scaled down) or reference (SD-2.1/SDXL; SD3.5-medium's on SD3); auto: lab for the lab model")
     p.add_argument('--adapter', choices=['lora', 'dora', 'full'], default=None,
                    help="full: fine-tune every weight of the denoiser (saved to OUT/unet with save_pretrained) instead of an adapter")
+    p.add_argument('--train-text-encoder', action='store_true', default=None,
+                   help='with --adapter full on SD 1.x/2.x: train every text-encoder weight too (saved to OUT/text_encoder), as DreamBooth\'s --train_text_encoder')
+    p.add_argument('--text-encoder-lr', type=more_than(0.0), default=None, help="the text encoder's learning rate (default: --lr)")
     for name, typ, h in [('rank', at_least(1), None), ('alpha', more_than(0.0), None), ('dropout', below_one, None), ('lr', more_than(0.0), None),
                          ('warmup-steps', at_least(0), None), ('max-steps', at_least(1), 'optimiser updates'),
                          ('batch-size', at_least(1), 'items per micro-batch and process'), ('grad-accum', at_least(1), 'micro-batches per update'),
@@ -410,7 +417,8 @@ def _print_finetune(res: dict, out: Path) -> None:
         r = res.get(k) or {}
         if r.get('accuracy') is not None: print(f'  {k[4:]:<9} oracle accuracy {float(r["accuracy"]):.1%} (update {r["step"]})')
         elif r.get('val_loss') is not None: print(f'  {k[4:]:<9} held-out loss {float(r["val_loss"]):.4f} (update {r["step"]})')
-    if res['config']['adapter'] == 'full': print(f'weights: {out / "unet"} (mi_nb.core.load_tuned(pipe, "{out}"))')
+    if res['config']['adapter'] == 'full':
+        print(f'weights: {out / "unet"}{" and " + str(out / "text_encoder") if res["config"].get("train_text_encoder") else ""} (mi_nb.core.load_tuned(pipe, "{out}"))')
     else: print(f'adapter: {out / "pytorch_lora_weights.safetensors"} (pipe.load_lora_weights("{out}"))')
 
 def cmd_finetune(a) -> int:

@@ -236,14 +236,15 @@ def denoiser_name(pipe) -> str:
     return 'transformer' if pipeline_family(pipe) == 'sd3' else 'unet'
 
 def load_tuned(pipe, folder) -> None:
-    "Load what fine-tuning wrote to `folder` into `pipe`: fine-tuned denoiser weights (`folder/unet`, SD3 `folder/transformer`, as `save_pretrained` writes them) or else a LoRA/DoRA adapter (`pipe.load_lora_weights`)."
+    "Load what fine-tuning wrote to `folder` into `pipe`: fine-tuned denoiser weights (`folder/unet`, SD3 `folder/transformer`, as `save_pretrained` writes them) or else a LoRA/DoRA adapter (`pipe.load_lora_weights`), and a fine-tuned text encoder (`folder/text_encoder`) if there is one."
     folder, name = Path(folder).expanduser(), denoiser_name(pipe)
-    if not (folder / name / 'config.json').exists():
+    full = [n for n in (name, 'text_encoder') if (folder / n / 'config.json').exists()]  # fully fine-tuned components (the text encoder, when trained too)
+    if name not in full:
         with quiet_loading(): pipe.load_lora_weights(str(folder))
-        return
-    model = getattr(pipe, name)
-    with quiet_loading(): tuned = type(model).from_pretrained(str(folder), subfolder=name, torch_dtype=model.dtype, use_safetensors=True)
-    model.load_state_dict(tuned.state_dict())  # in place: the device, dtype and any offload hooks stay
+    for n in full:
+        model = getattr(pipe, n)
+        with quiet_loading(): tuned = type(model).from_pretrained(str(folder), subfolder=n, torch_dtype=model.dtype, use_safetensors=True)
+        model.load_state_dict(tuned.state_dict())  # in place: the device, dtype and any offload hooks stay
 
 def load_pipeline(model, device=None, dtype=None, adapter=None, revision: str | None = None, variant: str | None = None):
     "The diffusers pipeline in folder or Hub repo `model`, in eval mode on `device`, with `adapter` (a LoRA folder, or a folder of fine-tuned weights: `load_tuned`) loaded."

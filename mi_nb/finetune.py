@@ -9,19 +9,20 @@ from contextlib import nullcontext
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import torch
-from .core import atomic_write_json, atomic_write_text, derive_seed, folder_lock, load_tensors
+from .core import atomic_write_json, atomic_write_text, derive_seed, folder_lock, load_tensors, pipeline_family
 from .mi import denoiser, is_flow_matching
 from .build_set import SynthSet
-from .adapter import (ATTENTION, FLOW_WEIGHTINGS, lora_config, add_adapter, unfreeze, trainable_state, save_trained,
-                           load_adapter_state, training_loss, training_scheduler, empty_prompt_cond, drop_prompts, EMA)
+from .adapter import (ATTENTION, FLOW_WEIGHTINGS, lora_config, add_adapter, unfreeze, save_trained, training_loss,
+                           training_scheduler, empty_prompt_cond, drop_prompts, EMA, prompt_ids, with_prompt_ids, encode_ids, trained_models,
+                           trained_state, load_trained_state, set_training, validation_loss)
 from .runs import (batch_indices, save_checkpoint, checkpoints, load_checkpoint, prune_checkpoints, read_rows, write_rows, append_row,
                         check_run, write_figure, plot_training, model_card, TRAIN_FIELDS, val_fields, check_report_to, tracker_config,
-                        log_row, validation_settings, save_validation_images)
+                        log_row, validation_settings, save_validation_images, resolve_mixed_precision)
 
 # %% auto #0
-__all__ = ['FinetuneConfig', 'check_finetune_config', 'resolve_mixed_precision', 'make_accelerator', 'load_sets',
-           'make_optimiser', 'Run', 'validation_kind', 'run_identity', 'open_run', 'restore', 'train_update',
-           'validation_loss', 'validate_now', 'after_update', 'results', 'finish_run', 'finetune']
+__all__ = ['FinetuneConfig', 'check_finetune_config', 'make_accelerator', 'load_sets', 'make_optimiser', 'Run', 'validation_kind',
+           'run_identity', 'open_run', 'restore', 'train_update', 'validate_now', 'after_update', 'results',
+           'finish_run', 'finetune']
 
 # %% ../nbs/10_finetune.ipynb #56cafaec
 @dataclass
@@ -32,6 +33,8 @@ class FinetuneConfig:
     alpha: float = 32.
     dropout: float = 0.0
     targets: tuple = ATTENTION            # module names (peft `target_modules`)
+    train_text_encoder: bool = False      # also every text-encoder weight (SD 1.x/2.x, adapter='full'), as DreamBooth's --train_text_encoder
+    text_encoder_lr: float | None = None  # the text encoder's learning rate; None: lr
     lr: float = 1e-4
     lr_scheduler: str = 'constant'        # any diffusers.optimization scheduler name ('constant', 'cosine', ...)
     warmup_steps: int = 0
@@ -58,7 +61,8 @@ def check_finetune_config(cfg: FinetuneConfig) -> FinetuneConfig:
     "`cfg`, or `ValueError` naming the first setting that cannot train."
     checks = [(cfg.adapter in ('lora', 'dora', 'full'), f"adapter must be 'lora', 'dora' or 'full', not {cfg.adapter!r}"),
               (cfg.rank >= 1, f'rank must be at least 1, not {cfg.rank}'), (cfg.alpha > 0, f'alpha must be > 0, not {cfg.alpha}'),
-              (cfg.lr > 0, f'lr must be > 0, not {cfg.lr}'), (cfg.batch_size >= 1, f'batch size must be at least 1, not {cfg.batch_size}'),
+              (cfg.lr > 0, f'lr must be > 0, not {cfg.lr}'), (cfg.text_encoder_lr is None or cfg.text_encoder_lr > 0, f'text-encoder-lr must be > 0, not {cfg.text_encoder_lr}'),
+              (not cfg.train_text_encoder or cfg.adapter == 'full', "train-text-encoder needs adapter='full' (it trains every text-encoder weight; no text-encoder LoRA is built)"), (cfg.batch_size >= 1, f'batch size must be at least 1, not {cfg.batch_size}'),
               (cfg.grad_accum >= 1, f'grad-accum must be at least 1, not {cfg.grad_accum}'),
               (cfg.max_steps >= 1, f'max-steps must be at least 1, not {cfg.max_steps}'),
               (cfg.ckpt_every >= 1, f'ckpt-every must be at least 1, not {cfg.ckpt_every}'),
@@ -73,17 +77,6 @@ def check_finetune_config(cfg: FinetuneConfig) -> FinetuneConfig:
     for ok, msg in checks:
         if not ok: raise ValueError(msg)
     return cfg
-
-# %% ../nbs/10_finetune.ipynb #b4118646
-def resolve_mixed_precision(mp: str | None) -> str | None:
-    "`mp`, or for None: bf16 on CUDA with bf16 support, fp16 on other CUDA, the `accelerate launch` setting if any, else 'no'."
-    if mp is not None:
-        if mp not in ('no', 'fp16', 'bf16'): raise ValueError(f"mixed_precision must be 'no', 'fp16' or 'bf16', not {mp!r}")
-        return mp
-    if os.environ.get('ACCELERATE_MIXED_PRECISION'): return None  # let accelerate read what `accelerate launch` set
-    if torch.cuda.is_available() and os.environ.get('ACCELERATE_USE_CPU', '').lower() not in ('1', 'true', 'yes'):
-        return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
-    return 'no'
 
 # %% ../nbs/10_finetune.ipynb #ed89797d
 def make_accelerator(cfg: FinetuneConfig, report_to: str | None = None, logging_dir=None):
@@ -109,12 +102,13 @@ def load_sets(data_dir, cfg: FinetuneConfig, unet, vae=None) -> tuple:
     return ds, val
 
 # %% ../nbs/10_finetune.ipynb #1843c010
-def make_optimiser(unet, cfg: FinetuneConfig) -> tuple:
-    "AdamW over the trained parameters (no weight decay on DoRA magnitudes) and its learning-rate schedule."
+def make_optimiser(unet, cfg: FinetuneConfig, text_encoder=None) -> tuple:
+    "AdamW over the trained parameters (no weight decay on DoRA magnitudes; a trained `text_encoder` at `cfg.text_encoder_lr`) and its learning-rate schedule."
     from diffusers.optimization import get_scheduler
     named = [(n, p) for n, p in unet.named_parameters() if p.requires_grad]
     groups = [dict(params=[p for n, p in named if 'magnitude' not in n], weight_decay=cfg.weight_decay),
               dict(params=[p for n, p in named if 'magnitude' in n], weight_decay=0.0)]
+    if text_encoder is not None: groups.append(dict(params=list(text_encoder.parameters()), weight_decay=cfg.weight_decay, lr=cfg.text_encoder_lr or cfg.lr))
     opt = torch.optim.AdamW([g for g in groups if g['params']], lr=cfg.lr)
     return opt, get_scheduler(cfg.lr_scheduler, opt, num_warmup_steps=cfg.warmup_steps, num_training_steps=cfg.max_steps)
 
@@ -130,9 +124,15 @@ class Run:
     val_rows: list = field(default_factory=list)
     t0: float = 0.0
     images: tuple | None = None  # (prompts, images per prompt, pipeline call settings) of the validation images
+    text_model: object = None    # the text encoder as `accelerate` prepared it, when it is trained too
+    prompt_ids: dict = field(default_factory=dict)  # its token ids of the train (and val) set's prompts
 
     @property
     def main(self) -> bool: return self.acc.is_main_process
+
+def _models(run: Run) -> dict:
+    "What `run` trains, by state-name prefix (`trained_models`): the denoiser, and the text encoder when it is trained too."
+    return trained_models(run.pipe, run.cfg.train_text_encoder)
 
 # %% ../nbs/10_finetune.ipynb #07e40abb
 def validation_kind(cfg: FinetuneConfig, validate) -> str:
@@ -153,6 +153,7 @@ def open_run(acc, pipe, data_dir, out, cfg: FinetuneConfig, validate=None, resum
     "Step 1: check, load the set, add the adapter (or unfreeze every weight), build the optimiser, and restore the last checkpoint if resuming (`images`: `validation_settings`)."
     check_finetune_config(cfg)
     if cfg.snr_gamma and is_flow_matching(pipe.scheduler): raise ValueError('snr-gamma weights a VP loss; SD3 weights its flow loss by weighting')
+    if cfg.train_text_encoder and pipeline_family(pipe) != 'sd': raise ValueError(f'train_text_encoder is built for SD 1.x/2.x (one CLIP text encoder), not {type(pipe).__name__}')
     out, data_dir = Path(out), Path(data_dir)
     base_model = base_model or getattr(pipe, 'name_or_path', None) or type(pipe).__name__
     identity = run_identity(cfg, data_dir, base_model, acc.num_processes, validate, init_from)
@@ -161,17 +162,20 @@ def open_run(acc, pipe, data_dir, out, cfg: FinetuneConfig, validate=None, resum
     unet = denoiser(pipe)
     ds, val_ds = load_sets(data_dir, cfg, unet, getattr(pipe, 'vae', None))
     (pipe if validate is not None or images else unet).to(acc.device)  # the whole pipeline when it samples or validates
-    dtype = unet.dtype
+    dtype, te = unet.dtype, pipe.text_encoder.to(acc.device) if cfg.train_text_encoder else None
     params = unfreeze(unet) if cfg.adapter == 'full' else add_adapter(unet, lora_config(cfg.adapter, cfg.rank, cfg.alpha, cfg.dropout, cfg.targets), cfg.seed)
-    if init_from is not None: load_adapter_state(unet, init_from)  # continue an earlier adapter (multi-round MI-TUNE)
+    params += unfreeze(te) if te is not None else []
+    models = trained_models(pipe, cfg.train_text_encoder)
+    if init_from is not None: load_trained_state(models, init_from)  # continue an earlier adapter (multi-round MI-TUNE)
     if cfg.gradient_checkpointing: unet.enable_gradient_checkpointing()
-    names = list(trainable_state(unet))
-    opt, lr_sched = make_optimiser(unet, cfg)
-    null = empty_prompt_cond(pipe) if cfg.uncond_prob > 0 else None
-    model, aopt = acc.prepare(unet, opt)
+    names = list(trained_state(models))
+    opt, lr_sched = make_optimiser(unet, cfg, te)
+    ids = {k: prompt_ids(pipe, d.prompts) for k, d in (('train', ds), ('val', val_ds)) if d is not None and te is not None}
+    null = ({k: v[0] for k, v in prompt_ids(pipe, ['']).items()} if te is not None else empty_prompt_cond(pipe)) if cfg.uncond_prob > 0 else None
+    model, *text_model, aopt = acc.prepare(unet, *([te] if te is not None else []), opt)
     ema = EMA(params, cfg.ema_decay) if cfg.ema_decay > 0 else None
-    run = Run(acc, pipe, cfg, out, data_dir, ds, val_ds, validate, params, names, opt, lr_sched,
-              training_scheduler(pipe), null, model, aopt, ema, dtype, identity, images=images)
+    run = Run(acc, pipe, cfg, out, data_dir, ds, val_ds, validate, params, names, opt, lr_sched, training_scheduler(pipe), null, model,
+              aopt, ema, dtype, identity, images=images, text_model=text_model[0] if text_model else None, prompt_ids=ids)
     restore(run, resume)
     return run
 
@@ -180,7 +184,7 @@ def restore(run: Run, resume: bool) -> None:
     cks = checkpoints(run.out)
     if resume and cks:
         run.state = load_checkpoint(cks[-1], run.opt, run.lr_sched, run.acc.scaler)
-        load_adapter_state(denoiser(run.pipe), cks[-1])
+        load_trained_state(_models(run), cks[-1])
         if run.ema is not None: run.ema.load(load_tensors(cks[-1] / 'ema.safetensors'), run.names, run.state['ema_n'])
     start = run.state['step']
     run.train_rows = [r for r in read_rows(run.out / 'train_log.csv') if int(r['step']) <= start] if start else []
@@ -199,7 +203,8 @@ def restore(run: Run, resume: bool) -> None:
 def _micro_batch(run: Run, s: int, m: int) -> tuple:
     "The batch of micro-batch `m` of update `s` on this process (on the device), its generator, and whether its latents are finite."
     cfg, acc = run.cfg, run.acc
-    b = run.ds.batch(batch_indices(len(run.ds), s, m, cfg.batch_size, cfg.grad_accum, acc.process_index, acc.num_processes, cfg.seed))
+    idx = batch_indices(len(run.ds), s, m, cfg.batch_size, cfg.grad_accum, acc.process_index, acc.num_processes, cfg.seed)
+    b = run.ds.batch(idx) if run.text_model is None else with_prompt_ids(run.ds, run.ds.batch(idx), idx, run.prompt_ids['train'])
     finite = bool(torch.isfinite(b['latents']).all())
     g = torch.Generator().manual_seed(derive_seed(cfg.seed, 'noise', s, m, acc.process_index))
     if run.null is not None: b = drop_prompts(b, run.null, cfg.uncond_prob, g)
@@ -221,7 +226,8 @@ def train_update(run: Run, s: int) -> dict:
     for m in range(cfg.grad_accum):
         b, g, finite = _micro_batch(run, s, m)
         bad += float(not finite)
-        with acc.accumulate(run.model):
+        with acc.accumulate(run.model, *[t for t in (run.text_model,) if t is not None]):
+            if run.text_model is not None: b = encode_ids(run.text_model, b)  # the embeddings from the text encoder being trained
             loss = training_loss(run.model, run.noise_sched, b, g, run.dtype, cfg.snr_gamma, cfg.noise_offset, cfg.weighting)
             losses.append(loss.detach().float())
             acc.backward(loss)
@@ -238,26 +244,16 @@ def train_update(run: Run, s: int) -> dict:
     return dict(step=s + 1, loss=f'{step_loss:.6f}', lr=f'{run.lr_sched.get_last_lr()[0]:.3e}', grad_norm=f'{norm:.4f}',
                 seconds=round(time.time() - run.t0, 1))
 
-# %% ../nbs/10_finetune.ipynb #0c369b92
-@torch.no_grad()
-def validation_loss(unet, scheduler, ds: SynthSet, batch_size: int = 32, seed: int = 0, dtype=None) -> float:
-    "Mean plain loss (denoising, or flow matching at uniform t) on all of `ds`, with the same timesteps and noise at every call."
-    g = torch.Generator().manual_seed(derive_seed(seed, 'val-loss'))
-    dev = next(unet.parameters()).device
-    tot = 0.
-    for i in range(0, len(ds), batch_size):
-        b = {k: v.to(dev) for k, v in ds.batch(range(i, min(i + batch_size, len(ds)))).items()}
-        tot += training_loss(unet, scheduler, b, g, dtype, weighting='none').item() * len(b['latents'])
-    return tot / len(ds)
-
 # %% ../nbs/10_finetune.ipynb #c5735124
 def validate_now(run: Run, step: int) -> dict:
     "The validation row of update `step` (the EMA weights when there is one): score, losses, the validator's metrics, seconds."
-    unet = denoiser(run.pipe); unet.eval(); row = dict(step=step)
+    unet, te = denoiser(run.pipe), run.pipe.text_encoder if run.text_model is not None else None
+    set_training(_models(run), False); row = dict(step=step)
     with torch.no_grad(), run.acc.autocast(), (run.ema.applied() if run.ema is not None else nullcontext()):
         if run.validate is not None: row.update(run.validate(run.pipe))
-        if run.val_ds is not None: row['val_loss'] = validation_loss(unet, run.noise_sched, run.val_ds, run.cfg.batch_size, run.cfg.seed, run.dtype)
-    unet.train()
+        if run.val_ds is not None:
+            row['val_loss'] = validation_loss(unet, run.noise_sched, run.val_ds, run.cfg.batch_size, run.cfg.seed, run.dtype, te, run.prompt_ids.get('val'))
+    set_training(_models(run))
     if 'score' not in row and 'val_loss' in row: row['score'] = -row['val_loss']
     last = int(run.val_rows[-1]['step']) if run.val_rows else 0
     since = [float(r['loss']) for r in run.train_rows if int(r['step']) > last]
@@ -277,7 +273,7 @@ def _record_validation(run: Run, row: dict) -> None:
 def _checkpoint(run: Run, step: int) -> None:
     "Write update `step`'s checkpoint (adapter, EMA, optimiser, state) and keep only it and the best one."
     run.state['seconds'] = time.time() - run.t0
-    tensors = dict(adapter=trainable_state(denoiser(run.pipe)))
+    tensors = dict(adapter=trained_state(_models(run)))
     if run.ema is not None: tensors['ema'] = run.ema.state(run.names)
     extra = dict(best_step=run.state['best_step'], best_score=run.state['best_score'], seconds=run.state['seconds'],
                  ema_n=run.ema.n if run.ema is not None else 0)
@@ -302,7 +298,7 @@ def after_update(run: Run, row: dict) -> None:
 def _load_selected(run: Run, step: int) -> None:
     "Put update `step`'s weights (its EMA when there is one) into the denoiser, from its checkpoint."
     ck = run.out / 'checkpoints' / f'step-{step:06d}'
-    load_adapter_state(denoiser(run.pipe), ck / ('ema.safetensors' if run.ema is not None else 'adapter.safetensors'))
+    load_trained_state(_models(run), ck / ('ema.safetensors' if run.ema is not None else 'adapter.safetensors'))
 
 def results(run: Run, chosen: int, best) -> dict:
     "The results of a finished run: settings, selection, losses, validations, time."
@@ -326,11 +322,11 @@ def finish_run(run: Run, load_hint: str | None = None) -> dict:
     best = json.loads((cks[-1] / 'state.json').read_text())['best_step'] if cks else None
     chosen = best if best is not None else run.cfg.max_steps
     if run.main and chosen != run.cfg.max_steps:
-        _load_selected(run, run.cfg.max_steps); save_trained(run.pipe, run.out / 'last', run.cfg.adapter)
+        _load_selected(run, run.cfg.max_steps); save_trained(run.pipe, run.out / 'last', run.cfg.adapter, run.cfg.train_text_encoder)
     _load_selected(run, chosen)
     res = results(run, chosen, best)
     if run.main:
-        save_trained(run.pipe, run.out, run.cfg.adapter)
+        save_trained(run.pipe, run.out, run.cfg.adapter, run.cfg.train_text_encoder)
         write_figure(run.out / 'training_plot.png', lambda: plot_training(run.out, chosen))
         atomic_write_text(run.out / 'README.md', model_card(res, run.ds.info, load_hint))
         atomic_write_json(run.out / 'finetune.json', res)
@@ -349,7 +345,7 @@ def finetune(pipe, data_dir, out_dir, cfg: FinetuneConfig | None = None, *, vali
     acc = make_accelerator(cfg, check_report_to(report_to), Path(out_dir) / 'logs')
     with folder_lock(out_dir, 'fine-tuning run', enabled=acc.is_main_process):
         run = open_run(acc, pipe, data_dir, out_dir, cfg, validate, resume, base_model, init_from, images)
-        unet = denoiser(pipe); unet.train()
+        set_training(_models(run))
         try:
             acc.init_trackers('mi_nb', config=tracker_config(asdict(cfg)))
             start = run.state['step']
@@ -364,6 +360,7 @@ def finetune(pipe, data_dir, out_dir, cfg: FinetuneConfig | None = None, *, vali
                 if progress and run.main: bar.set_postfix(loss=row['loss'])
                 if stop_after is not None and row['step'] >= stop_after: return dict(out=str(run.out), stopped_at=row['step'])
         finally:
-            acc.unwrap_model(run.model, keep_fp32_wrapper=False); unet.eval()
+            for m in [run.model] + ([run.text_model] if run.text_model is not None else []): acc.unwrap_model(m, keep_fp32_wrapper=False)
+            set_training(_models(run), False)
             for t in acc.trackers: t.finish()  # not acc.end_training(): it also ends the process group finish_run and a next round need
         return finish_run(run, load_hint)

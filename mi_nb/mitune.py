@@ -63,7 +63,7 @@ def mitune_rounds(pipe, first_set, out, cfg: FinetuneConfig | None = None, round
         prev = selected_weights(rd / 'adapter')
     if PartialState().is_main_process:
         last = rd / 'adapter'  # the last round's result, at the top of `out`: the adapter file or (full fine-tuning) the weights' folder
-        for f in ['pytorch_lora_weights.safetensors', 'README.md', 'training_plot.png'] + [str(q.relative_to(last)) for d in ('unet', 'transformer') for q in sorted((last / d).glob('*'))]:
+        for f in ['pytorch_lora_weights.safetensors', 'README.md', 'training_plot.png'] + [str(q.relative_to(last)) for d in ('unet', 'transformer', 'text_encoder') for q in sorted((last / d).glob('*'))]:
             if (last / f).exists(): atomic_write_bytes(out / f, (last / f).read_bytes())
         atomic_write_json(out / 'mitune.json', dict(rounds=rounds, results=json.loads(json.dumps(results, default=str))))
     return results

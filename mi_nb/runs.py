@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_runs.ipynb #7765550a
 from __future__ import annotations
-import csv, importlib.util, io, json, shutil, warnings
+import csv, importlib.util, io, json, os, shutil, warnings
 from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +16,8 @@ from .core import (atomic_write_json, atomic_write_text, atomic_write_bytes, png
 __all__ = ['TRAIN_FIELDS', 'RESUMABLE', 'TRACKERS', 'batch_indices', 'save_checkpoint', 'checkpoints', 'load_checkpoint',
            'prune_checkpoints', 'read_rows', 'write_rows', 'append_row', 'val_fields', 'check_run', 'write_figure',
            'plot_training', 'adapter_kind', 'model_card', 'push_to_hub', 'check_report_to', 'tracker_config', 'log_row',
-           'validation_settings', 'sample_validation', 'validation_grid', 'log_images', 'save_validation_images']
+           'validation_settings', 'sample_validation', 'validation_grid', 'log_images', 'save_validation_images',
+           'resolve_mixed_precision']
 
 # %% ../nbs/09_runs.ipynb #5962af51
 @lru_cache(maxsize=8)
@@ -149,11 +150,14 @@ def adapter_kind(c: dict) -> str:
     "How a run's settings `c` name what it trained: 'DoRA', 'LoRA' or 'full'."
     return {'dora': 'DoRA', 'lora': 'LoRA', 'full': 'full'}[c['adapter']]
 
+def _te_row(c: dict) -> str:
+    return f' and of the text encoder (lr {c.get("text_encoder_lr") or c["lr"]:g})' if c.get('train_text_encoder') else ''
+
 def _card_rows(res: dict, set_info: dict) -> list:
     c = res['config']; kind = adapter_kind(c)
     set_desc = ', '.join(f'{k}={set_info[k]}' for k in ('model', 'keep', 'select', 'num_inference_steps', 'guidance_scale', 'seed') if k in set_info)
     return [('set', f'`{res["data"]}` ({res["items"]} latents{"; " + set_desc if set_desc else ""})'),
-            ('adapter', 'none: every weight of the denoiser trained' if kind == 'full' else
+            ('adapter', f'none: every weight of the denoiser{_te_row(c)} trained' if kind == 'full' else
                         f'{kind}, rank {c["rank"]}, alpha {c["alpha"]:g}, dropout {c["dropout"]:g}, on {", ".join(c["targets"])}'),
             ('optimiser', f'AdamW, lr {c["lr"]:g} ({c["lr_scheduler"]}, warm-up {c["warmup_steps"]}), weight decay {c["weight_decay"]:g}'),
             ('batch', f'{c["batch_size"]} x {c["grad_accum"]} accumulation x {res["processes"]} process(es) = '
@@ -178,7 +182,7 @@ def model_card(res: dict, set_info: dict | None = None, load_hint: str | None = 
     c, base = res['config'], str(res['base_model'])
     kind, hub = adapter_kind(c), '/' in base and not Path(base).exists()
     load = load_hint or f'from diffusers import DiffusionPipeline\npipe = DiffusionPipeline.from_pretrained("{base}")'
-    what = 'A fine-tuned denoiser' if kind == 'full' else f'A {kind} adapter'
+    what = ('A fine-tuned denoiser and text encoder' if c.get('train_text_encoder') else 'A fine-tuned denoiser') if kind == 'full' else f'A {kind} adapter'
     use = ('from mi_nb.core import load_tuned\nload_tuned(pipe, "<this folder>")  # or: UNet2DConditionModel.from_pretrained("<this folder>", subfolder="unet")'
            if kind == 'full' else 'pipe.load_lora_weights("<this folder or repo>")')
     lines = ['---'] + ([f'base_model: {base}'] if hub else []) + [
@@ -278,3 +282,14 @@ def save_validation_images(acc, pipe, out, step: int, prompts: list, n: int = 4,
     f = atomic_write_bytes(Path(out) / 'validation' / f'step-{step:06d}.png', png_bytes(validation_grid(ims, prompts, n)))
     log_images(acc, ims, prompts, n, step)
     return f
+
+# %% ../nbs/09_runs.ipynb #b4118646
+def resolve_mixed_precision(mp: str | None) -> str | None:
+    "`mp`, or for None: bf16 on CUDA with bf16 support, fp16 on other CUDA, the `accelerate launch` setting if any, else 'no'."
+    if mp is not None:
+        if mp not in ('no', 'fp16', 'bf16'): raise ValueError(f"mixed_precision must be 'no', 'fp16' or 'bf16', not {mp!r}")
+        return mp
+    if os.environ.get('ACCELERATE_MIXED_PRECISION'): return None  # let accelerate read what `accelerate launch` set
+    if torch.cuda.is_available() and os.environ.get('ACCELERATE_USE_CPU', '').lower() not in ('1', 'true', 'yes'):
+        return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+    return 'no'

@@ -90,20 +90,23 @@ def test_accelerate_launch_two_processes(lab, tmp_path):
     assert len((out / 'train_log.csv').read_text().splitlines()) == 5  # one writer: the main process
 
 def test_full_finetune_two_processes_then_evaluate(lab, tmp_path):
-    "`--adapter full` under `accelerate launch` (2 processes): every UNet weight trained, saved to OUT/unet, loaded by `evaluate --adapter`."
+    "`--adapter full --train-text-encoder` under `accelerate launch` (2 processes): every UNet and text-encoder weight trained, saved to OUT/unet and OUT/text_encoder, loaded by `evaluate --adapter`."
     from mi_nb.core import load_pipeline, load_tensors
     model, data = lab
     out = tmp_path / 'full'
     cmd = [sys.executable, '-m', 'accelerate.commands.launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1',
            '--mixed_precision', 'no', '--dynamo_backend', 'no', '-m', 'mi_nb.cli', 'finetune', '--model', str(model), '--data', str(data),
-           '--out', str(out), '--quiet', '--adapter', 'full', '--lr', '1e-4', '--batch-size', '8', '--val-every', '0', '--max-steps', '4', '--ckpt-every', '2']
+           '--out', str(out), '--quiet', '--adapter', 'full', '--lr', '1e-4', '--batch-size', '8', '--val-every', '0', '--max-steps', '4', '--ckpt-every', '2',
+           '--train-text-encoder', '--text-encoder-lr', '1e-3', '--uncond-prob', '0.2']
     p = run(cmd, timeout=300)
-    assert 'weights:' in p.stdout and 'load_tuned' in p.stdout, p.stdout
+    assert 'weights:' in p.stdout and 'load_tuned' in p.stdout and 'text_encoder' in p.stdout, p.stdout
     res = json.loads((out / 'finetune.json').read_text())
     assert res['processes'] == 2 and res['config']['adapter'] == 'full' and not (out / 'pytorch_lora_weights.safetensors').exists()
     base, tuned = load_pipeline(model).unet, load_pipeline(model, adapter=out).unet
     saved = load_tensors(out / 'unet' / 'diffusion_pytorch_model.safetensors')
     assert set(saved) == set(tuned.state_dict()) and (_unet_out(tuned) - _unet_out(base)).abs().max() > 1e-5
+    te = [(pl := load_pipeline(model, adapter=a)).encode_prompt(['a red circle'], pl.device, 1, False)[0] for a in (None, out)]
+    assert (out / 'text_encoder' / 'model.safetensors').exists() and (te[1] - te[0]).abs().max() > 1e-5
     ev = tmp_path / 'ev'
     run([sys.executable, '-m', 'mi_nb.cli', 'evaluate', '--model', str(model), '--adapter', str(out), '--limit', '2', '--images-per-prompt', '1',
          '--steps', '2', '--out', str(ev)])

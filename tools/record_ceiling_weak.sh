@@ -42,6 +42,12 @@ $CA subset pmi_c1_k3 --pool c1 --method pmi --k 3
 $CA arm T1_mi_c1_k3 --data mi_c1_k3 $R --note "MI-TUNE's pick (paper trajectory MI, top 3 of 8) at guidance 1.01: full UNet recipe"
 $CA arm R1_random_c1_k3 --data random_c1_k3 $R --note 'random 3 of 8 at guidance 1.01 (the control): full UNet recipe'
 $CA arm S1_pmi_c1_k3 --data pmi_c1_k3 $R --note 'signed PMI (16 re-noising draws) top 3 of 8 at guidance 1.01: full UNet recipe'
+# The text encoder trained too (the ceiling's recipe, G1) on the oracle's set (O2), on MI-TUNE's pick (T2) and on the signed
+# PMI's (S2); and the ceiling at a lower rate, longer (G2). About 160 more minutes (two at a time: 80).
+$CA arm O2_oracle_c1_te --data oracle_c1_all $R --train-te --note 'oracle-correct own samples at guidance 1.01, UNet + text encoder (recipe of G1)'
+$CA arm G2_full_te_slow --data gt_all_r32 ${R/--lr 1e-4 --steps 2000/--lr 5e-5 --steps 3000} --train-te --note 'ceiling, UNet + text encoder, lr 5e-5, 3000 x 64'
+$CA arm T2_mi_c1_k3_te --data mi_c1_k3 $R --train-te --note "MI-TUNE's pick (trajectory MI, top 3 of 8), UNet + text encoder (recipe of G1)"
+$CA arm S2_pmi_c1_k3_te --data pmi_c1_k3 $R --train-te --note 'signed PMI top 3 of 8, UNet + text encoder (recipe of G1)'
 $CA table
 mkdir -p nbs/results/ceiling
 { echo "Produced by \`bash tools/record_ceiling_weak.sh\` (its last step: \`python tools/ceiling_ablation.py --root runs/ceiling-weak table\`) on the"

@@ -18,7 +18,7 @@ from .oracle import judge
 from .mitune import auc
 from ..build_set import (BuildConfig, build_set, records, generate_batched, decode_latents, write_metadata, prompt_key,
                              prompt_tensors, score_candidates)
-from ..finetune import FinetuneConfig, finetune
+from ..finetune import FinetuneConfig, finetune, check_finetune_config
 from ..mitune import mitune_rounds
 from ..mi import images_to_latents
 
@@ -43,6 +43,7 @@ class Compare:
     pool_guidance: float | None = LAB_POOL_GUIDANCE  # guidance of the candidates (None: the lab's sampling setting, 5); evaluation always uses 5
     finetune_steps: int | None = None  # updates per fine-tuning (per round for mi_2rounds); None: the lab preset's
     adapter: str = 'dora'              # what every method fine-tunes: the lab's DoRA preset, or 'full' (every UNet weight: LAB_FINETUNE_FULL)
+    text_encoder: bool = False         # with adapter='full': train every text-encoder weight too (FinetuneConfig.train_text_encoder)
     draws: int = 16                    # re-noising draws per candidate for pmi, contrastive, mi_renoise
     best_of: int = 4                   # N for best-of-N at test time
     eval_images: int = 16              # per test prompt
@@ -51,6 +52,7 @@ class Compare:
     batch_size: int = 32
     val_prompts: int | None = 16       # the oracle validator that picks each run's checkpoint: val prompts x images
     val_images: int = 4
+    val_every: int | None = None       # updates between those validations (None: the preset's, 100)
     methods: tuple = DEFAULT_METHODS   # a subset runs only those (cheaper side experiments)
 
     @classmethod
@@ -61,7 +63,9 @@ def finetune_settings(c: Compare, seed: int) -> FinetuneConfig:
     "The fine-tuning every trained method of a seed shares: the lab preset, `c.finetune_steps` updates if given, the seed."
     if c.adapter not in ('dora', 'full'): raise ValueError(f"adapter must be 'dora' (the lab preset) or 'full', not {c.adapter!r}")
     preset = LAB_FINETUNE_FULL if c.adapter == 'full' else LAB_FINETUNE
-    return FinetuneConfig(**{**preset, **({'max_steps': c.finetune_steps} if c.finetune_steps else {}), 'seed': seed})
+    given = {k: v for k, v in (('max_steps', c.finetune_steps), ('val_every', c.val_every)) if v}
+    cfg = FinetuneConfig(**{**preset, **given, 'seed': seed, 'train_text_encoder': c.text_encoder})
+    return check_finetune_config(cfg)  # refused now, not after the pool is built
 
 # %% ../../nbs/13_lab_compare.ipynb #2e1425d0
 @torch.no_grad()
@@ -270,13 +274,15 @@ def check_settings(out, c: Compare, model=None) -> None:
     out, f = Path(out), Path(out) / 'settings.json'
     mine = json.loads(json.dumps({**{k: v for k, v in asdict(c).items() if k != 'methods'}, 'model': str(model or 'embedded lab model')}))
     if not f.exists(): atomic_write_json(f, mine); return
-    theirs = json.loads(f.read_text())
+    new = {k: v for k, v in json.loads(json.dumps(asdict(Compare()))).items() if k != 'methods'}  # a setting added since that folder was made: its default
+    theirs = {**new, **json.loads(f.read_text())}
     diff = [k for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
     if diff: raise ValueError(f'{out} holds a comparison made with other settings (' + '; '.join(f'{k}: {theirs.get(k)!r} there, {mine.get(k)!r} now' for k in diff)
                               + '): give this one another --out')
 
 def compare_seed(out, seed: int, c: Compare = Compare(), model=None, device=None, progress: bool = True) -> dict:
     "Run the methods of `c.methods` for one seed into `out`; returns (and writes to `results.json`) every method's evaluation, the pool's AUCs, the set sizes."
+    finetune_settings(c, seed)  # settings that cannot train are refused before anything runs
     out = Path(out); out.mkdir(parents=True, exist_ok=True); check_settings(out, c, model)
     r = SeedRun(out, seed, c, model, device, progress, json.loads((out / 'timings.json').read_text()) if (out / 'timings.json').exists() else {})
     res = {'base': r.cached('base', lambda: r.evaluate(r.fresh()), 'eval-base.json')}
