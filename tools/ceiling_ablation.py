@@ -41,7 +41,7 @@ import torch
 
 torch.set_num_threads(int(os.environ.get('CEILING_THREADS', '1')))
 
-from mi_nb.core import derive_seed, save_tensors, load_tensors, atomic_write_json, atomic_write_text, model_fingerprint
+from mi_nb.core import derive_seed, save_tensors, load_tensors, atomic_write_json, atomic_write_text, model_fingerprint, load_tuned
 from mi_nb.build_set import prompt_key, SynthSet
 from mi_nb.finetune import FinetuneConfig, finetune
 from mi_nb.adapter import (denoise_loss, add_adapter, lora_config, drop_prompts, empty_prompt_cond, save_adapter,
@@ -251,6 +251,9 @@ def recipe(a) -> FinetuneConfig:
               uncond_prob=a.uncond, batch_size=a.batch, seed=a.seed, lr_scheduler=a.lr_scheduler, warmup_steps=a.warmup,
               adapter=a.adapter if a.adapter != 'full' else 'dora', weight_decay=a.weight_decay,
               val_every=a.val_every, ckpt_every=a.val_every or 25, snr_gamma=a.snr_gamma)
+    if a.library:  # the library does what this script's loop does by hand: full fine-tuning, the text encoder, EMA, checkpoint 0
+        if a.balance != 'none': raise SystemExit('--balance is this script\'s batching; --library draws epochs over items (use --balance none)')
+        kw.update(adapter=a.adapter, train_text_encoder=a.train_te, text_encoder_lr=a.te_lr, ema_decay=a.ema, base_eligible=a.ckpt0)
     return FinetuneConfig(**{**LAB_FINETUNE, **kw})
 
 
@@ -409,7 +412,7 @@ def cmd_arm(a):
             f'[{100 * o["lo"]:+.1f}, {100 * o["hi"]:+.1f}] clean {o["clean"]:.3f} | ' +
             ' '.join(f'{c} {100 * pr[c]["change"]:+.1f}' for c in CATEGORIES if c in pr))
     if a.library and tr['selected_step'] != cfg.max_steps and (out / 'finetune' / 'last').exists() and a.eval_last:
-        p2 = load_pipeline(a.model); p2.load_lora_weights(str(out / 'finetune' / 'last'))
+        p2 = load_pipeline(a.model); load_tuned(p2, out / 'finetune' / 'last')
         for spec in a.eval:
             split, n, seed = spec.split(':'); n, seed = int(n), int(seed)
             recs, _ = evaluate(p2, eval_prompts(split), n, seed, batch_size=64, progress=False)
