@@ -5,7 +5,7 @@
 # DoRA adapter (F1), or the UNet and the text encoder (G1)? And do the model's own samples, picked by the oracle, by
 # MI-TUNE's trajectory MI, by the signed PMI or at random, improve it with the same recipe? Results:
 # runs/ceiling-weak/table.md, copied with a header to nbs/results/ceiling/weak.md; chapter 13 shows it.
-#   bash tools/record_ceiling_weak.sh      # about 4 hours on a CPU (arms use one thread each: CEILING_THREADS=1;
+#   bash tools/record_ceiling_weak.sh      # about 8 hours on a CPU (arms use one thread each: CEILING_THREADS=1;
 #                                          # the recorded arms ran two or three at a time, which changes no number)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,11 +43,14 @@ $CA arm T1_mi_c1_k3 --data mi_c1_k3 $R --note "MI-TUNE's pick (paper trajectory 
 $CA arm R1_random_c1_k3 --data random_c1_k3 $R --note 'random 3 of 8 at guidance 1.01 (the control): full UNet recipe'
 $CA arm S1_pmi_c1_k3 --data pmi_c1_k3 $R --note 'signed PMI (16 re-noising draws) top 3 of 8 at guidance 1.01: full UNet recipe'
 # The text encoder trained too (the ceiling's recipe, G1) on the oracle's set (O2), on MI-TUNE's pick (T2) and on the signed
-# PMI's (S2); and the ceiling at a lower rate, longer (G2). About 160 more minutes (two at a time: 80).
+# PMI's (S2); the ceiling at a lower rate, longer (G2), and with the text encoder at 5x the rate (G3), and the oracle's
+# set so (O3). About 4 more hours at one arm at a time (about 2 at two).
 $CA arm O2_oracle_c1_te --data oracle_c1_all $R --train-te --note 'oracle-correct own samples at guidance 1.01, UNet + text encoder (recipe of G1)'
 $CA arm G2_full_te_slow --data gt_all_r32 ${R/--lr 1e-4 --steps 2000/--lr 5e-5 --steps 3000} --train-te --note 'ceiling, UNet + text encoder, lr 5e-5, 3000 x 64'
 $CA arm T2_mi_c1_k3_te --data mi_c1_k3 $R --train-te --note "MI-TUNE's pick (trajectory MI, top 3 of 8), UNet + text encoder (recipe of G1)"
 $CA arm S2_pmi_c1_k3_te --data pmi_c1_k3 $R --train-te --note 'signed PMI top 3 of 8, UNet + text encoder (recipe of G1)'
+$CA arm G3_full_te_fast --data gt_all_r32 $R --train-te --te-lr 5e-4 --note 'ceiling, UNet + text encoder at 5x the rate (te lr 5e-4)'
+$CA arm O3_oracle_c1_te_fast --data oracle_c1_all $R --train-te --te-lr 5e-4 --note 'oracle-correct own samples, UNet + text encoder at te lr 5e-4 (recipe of G3)'
 $CA table
 mkdir -p nbs/results/ceiling
 { echo "Produced by \`bash tools/record_ceiling_weak.sh\` (its last step: \`python tools/ceiling_ablation.py --root runs/ceiling-weak table\`) on the"
