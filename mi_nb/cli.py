@@ -160,6 +160,7 @@ def _add_compare(sub):
     p.add_argument('--pool-guidance', type=more_than(1.0), default=None, help='guidance of the candidates (default: LAB_POOL_GUIDANCE; evaluation always uses 5)')
     p.add_argument('--adapter', choices=['dora', 'full'], default=None, help='what every method fine-tunes (default: the lab preset, DoRA; full: every UNet weight)')
     p.add_argument('--train-text-encoder', dest='text_encoder', action='store_true', default=None, help='with --adapter full: train the text encoder too')
+    p.add_argument('--text-encoder-lr', type=more_than(0.0), default=None, help="with --train-text-encoder: the text encoder's learning rate (default: the UNet's)")
     p.add_argument('--val-prompts', type=at_least(1), default=None, help='val prompts of the oracle validator that picks each checkpoint (default 16; 109: all)')
     p.add_argument('--val-every', type=at_least(1), default=None, help='updates between those validations (default: the preset\'s, 100)')
     p.add_argument('--model', default=None, help='lab pipeline folder (default: the embedded lab model)')
@@ -171,7 +172,7 @@ def cmd_compare(a) -> int:
     from mi_nb.lab.compare import METHODS, Compare, run_compare
     check_model(a.model, 'mi-nb lab compare', ('StableDiffusionPipeline',)); out = check_out(a.out)
     if len(set(a.seeds)) != len(a.seeds): raise ValueError(f'--seeds {a.seeds} repeats a seed')
-    kw = {k: getattr(a, k) for k in ('train_prompts', 'candidates', 'keep', 'pool_guidance', 'finetune_steps', 'adapter', 'text_encoder', 'val_prompts', 'val_every')
+    kw = {k: getattr(a, k) for k in ('train_prompts', 'candidates', 'keep', 'pool_guidance', 'finetune_steps', 'adapter', 'text_encoder', 'text_encoder_lr', 'val_prompts', 'val_every')
           if getattr(a, k) is not None}
     if a.methods: kw['methods'] = tuple(m for m in METHODS if m in a.methods)
     run_compare(out, a.seeds, replace(Compare.quick() if a.quick else Compare(), **kw), a.model, a.device)

@@ -61,7 +61,7 @@ def check_finetune_config(cfg: FinetuneConfig) -> FinetuneConfig:
     "`cfg`, or `ValueError` naming the first setting that cannot train."
     checks = [(cfg.adapter in ('lora', 'dora', 'full'), f"adapter must be 'lora', 'dora' or 'full', not {cfg.adapter!r}"),
               (cfg.rank >= 1, f'rank must be at least 1, not {cfg.rank}'), (cfg.alpha > 0, f'alpha must be > 0, not {cfg.alpha}'),
-              (cfg.lr > 0, f'lr must be > 0, not {cfg.lr}'), (cfg.text_encoder_lr is None or cfg.text_encoder_lr > 0, f'text-encoder-lr must be > 0, not {cfg.text_encoder_lr}'),
+              (cfg.lr > 0, f'lr must be > 0, not {cfg.lr}'), (cfg.text_encoder_lr is None or cfg.text_encoder_lr > 0, f'text-encoder-lr must be > 0, not {cfg.text_encoder_lr}'), (cfg.text_encoder_lr is None or cfg.train_text_encoder, 'text-encoder-lr is the rate of a trained text encoder: it needs train-text-encoder'),
               (not cfg.train_text_encoder or cfg.adapter == 'full', "train-text-encoder needs adapter='full' (it trains every text-encoder weight; no text-encoder LoRA is built)"), (cfg.batch_size >= 1, f'batch size must be at least 1, not {cfg.batch_size}'),
               (cfg.grad_accum >= 1, f'grad-accum must be at least 1, not {cfg.grad_accum}'),
               (cfg.max_steps >= 1, f'max-steps must be at least 1, not {cfg.max_steps}'),

@@ -99,12 +99,14 @@ CASES = [  # (id, preparation, argv, what the message must contain)
     ('loss validation without held-out prompts', None, FT + SD + ['--validation', 'loss'], '--validation loss needs --val-fraction > 0'),
     ('text encoder without full', None, FT + SD + ['--train-text-encoder'], "train-text-encoder needs adapter='full'"),
     ('text-encoder lr 0', None, FT + SD + ['--text-encoder-lr', '0'], 'argument --text-encoder-lr: must be more than 0.0'),
+    ('text-encoder lr without the text encoder', None, FT + SD + ['--adapter', 'full', '--text-encoder-lr', '1e-3'], 'it needs train-text-encoder'),
     ('run being written', 'locked-run', FT + SD + ['--val-every', '0'], 'being written by another fine-tuning run'),
     ('lab M=0', None, ['lab', '--candidates', '0', '--out', f'{T}/lab'], 'argument --candidates: must be at least 1, not 0'),
     ('compare repeated seed', None, ['lab', 'compare', '--seeds', '0', '0', '--out', f'{T}/cmp'], 'repeats a seed'),
     ('compare pool guidance 1', None, ['lab', 'compare', '--pool-guidance', '1', '--out', f'{T}/cmp'], 'argument --pool-guidance: must be more than 1.0, not 1'),
     ('compare adapter lora', None, ['lab', 'compare', '--adapter', 'lora', '--out', f'{T}/cmp'], "argument --adapter: invalid choice: 'lora'"),
     ('compare text encoder with DoRA', None, ['lab', 'compare', '--train-text-encoder', '--out', f'{T}/cmp'], "train-text-encoder needs adapter='full'"),
+    ('compare text-encoder lr alone', None, ['lab', 'compare', '--adapter', 'full', '--text-encoder-lr', '5e-4', '--out', f'{T}/cmp'], 'it needs train-text-encoder'),
 ]
 
 @pytest.mark.parametrize('name,prep,argv,msg', CASES, ids=[c[0] for c in CASES])

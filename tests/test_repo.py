@@ -64,3 +64,17 @@ def test_drift_check_catches_uncleaned_notebook(copy_of_repo):
     subprocess.run(['git', '-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qam', 'dirty nb'], cwd=copy_of_repo, check=True)
     p = run(['bash', 'tools/drift.sh'], cwd=copy_of_repo, check=False)
     assert p.returncode != 0 and 'DRIFT' in p.stdout
+
+def test_gpu_compare_script_runs_and_continues(tmp_path):
+    "tools/gpu_compare.sh at toy sizes (MICRO=1, the CPU): a call stopped by BUDGET exits 124 and the same call again finishes the tables."
+    import os, sys
+    env = {**os.environ, 'MICRO': '1', 'SEEDS': '0', 'ARGS': '--quick --methods base truth', 'OMP_NUM_THREADS': '1',
+           'OUT': str(tmp_path / 'out'), 'RUN': str(tmp_path / 'run'), 'PATH': f'{Path(sys.executable).parent}:{os.environ["PATH"]}'}
+    stopped = subprocess.run(['bash', 'tools/gpu_compare.sh'], cwd=ROOT, env={**env, 'BUDGET': '3'}, capture_output=True, text=True)
+    assert stopped.returncode == 124 and 'stopped by BUDGET' in stopped.stdout, stopped.stdout + stopped.stderr
+    assert not (tmp_path / 'out' / 'compare').exists()
+    done = subprocess.run(['bash', 'tools/gpu_compare.sh'], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert 'seed 0: 2 evaluations done, finished' in done.stdout
+    assert {'compare.json', 'table.md', 'table.png'} <= {p.name for p in (tmp_path / 'out' / 'compare').iterdir()}
+    assert '| truth |' in (tmp_path / 'out' / 'compare' / 'table.md').read_text()

@@ -430,6 +430,15 @@ def cmd_arm(a):
 
 
 # ---------------------------------------------------------------- table
+def top_share_line(rows, scores: dict, fractions=(0.05, 0.1, 0.3)) -> str:
+    "How often the oracle calls correct the candidates each self-score ranks highest over the whole pool (not per prompt): a set built by a threshold."
+    correct = np.array([r['correct'] for r in rows], dtype=float)
+    by = {'trajectory': np.array([r['trajectory'] for r in rows]), **{s: np.array([v[r['key']][r['rank']] for r in rows]) for s, v in scores.items()}}
+    def share(v, q): return correct[np.argsort(-v, kind='stable')[:max(1, int(q * len(v)))]].mean()
+    return ('Oracle-correct share of the pool\'s top ' + ' / '.join(f'{100 * q:g}%' for q in fractions) + ' by each score (one threshold over all prompts): '
+            + '; '.join(f"{s} {' / '.join(f'{100 * share(v, q):.0f}%' for q in fractions)}" for s, v in by.items()) + '.\n')
+
+
 def cmd_table(a):
     rows = []
     for f in sorted((a.root / 'arms').glob('*/result.json'), key=lambda p: p.stat().st_mtime):
@@ -465,6 +474,7 @@ def cmd_table(a):
         text += (f"\nPool {pool.parent.name}: {au['candidates']} candidates, {100 * au['correct']:.1f}% oracle-correct; within-prompt ROC AUC for "
                  f"oracle-correct candidates over the {au['prompts_with_both']} prompts with both kinds: "
                  + ', '.join(f'{k} {v:.3f}' for k, v in au['auc'].items()) + '.\n')
+        text += top_share_line(json.loads(pool.read_text()), sc)
     atomic_write_text(a.root / 'table.md', text)
     print(text)
     return 0

@@ -51,6 +51,17 @@ $CA arm T2_mi_c1_k3_te --data mi_c1_k3 $R --train-te --note "MI-TUNE's pick (tra
 $CA arm S2_pmi_c1_k3_te --data pmi_c1_k3 $R --train-te --note 'signed PMI top 3 of 8, UNet + text encoder (recipe of G1)'
 $CA arm G3_full_te_fast --data gt_all_r32 $R --train-te --te-lr 5e-4 --note 'ceiling, UNet + text encoder at 5x the rate (te lr 5e-4)'
 $CA arm O3_oracle_c1_te_fast --data oracle_c1_all $R --train-te --te-lr 5e-4 --note 'oracle-correct own samples, UNet + text encoder at te lr 5e-4 (recipe of G3)'
+# The library's own fine-tuning (`--library`: mi_nb.finetune, which draws epochs over items with no category mix), with
+# G3's recipe and the checkpoint picked on all 109 val prompts: the ceiling (LG3), the ceiling from 3 true renders per
+# train prompt, the comparison's truth row at k = 3 (LG3k3), for 4,000 updates (LG4), and the oracle's set (LO3, LO4).
+# About 70 more minutes at two at a time.
+L="${R/--balance pretrain/--balance none} --library --train-te --te-lr 5e-4"
+$CA gtset gt_all_r3 --prompts all --renders 3 --seed 0
+$CA arm LG3_lib_full_te_fast --data gt_all_r32 $L --note "the library's fine-tuning (mi_nb.finetune, epochs over items, no category mix) on the ceiling's set, recipe of G3"
+$CA arm LO3_lib_oracle_c1_te_fast --data oracle_c1_all $L --note "the library's fine-tuning (epochs over items, no category mix) on the oracle's set, recipe of O3"
+$CA arm LG3k3_lib_gt_r3 --data gt_all_r3 $L --note "library, 3 true renders per train prompt (the comparison's truth row at k=3), recipe of G3"
+$CA arm LG4_lib_full_te_4000 --data gt_all_r32 ${L/--steps 2000/--steps 4000} --note "library ceiling, recipe of G3, 4000 updates"
+$CA arm LO4_lib_oracle_c1_te_4000 --data oracle_c1_all ${L/--steps 2000/--steps 4000} --note "library, oracle's set, recipe of G3, 4000 updates"
 $CA table
 mkdir -p nbs/results/ceiling
 { echo "Produced by \`bash tools/record_ceiling_weak.sh\` (its last step: \`python tools/ceiling_ablation.py --root runs/ceiling-weak table\`) on the"

@@ -44,6 +44,7 @@ class Compare:
     finetune_steps: int | None = None  # updates per fine-tuning (per round for mi_2rounds); None: the lab preset's
     adapter: str = 'dora'              # what every method fine-tunes: the lab's DoRA preset, or 'full' (every UNet weight: LAB_FINETUNE_FULL)
     text_encoder: bool = False         # with adapter='full': train every text-encoder weight too (FinetuneConfig.train_text_encoder)
+    text_encoder_lr: float | None = None  # its learning rate (FinetuneConfig.text_encoder_lr); None: the UNet's
     draws: int = 16                    # re-noising draws per candidate for pmi, contrastive, mi_renoise
     best_of: int = 4                   # N for best-of-N at test time
     eval_images: int = 16              # per test prompt
@@ -64,7 +65,7 @@ def finetune_settings(c: Compare, seed: int) -> FinetuneConfig:
     if c.adapter not in ('dora', 'full'): raise ValueError(f"adapter must be 'dora' (the lab preset) or 'full', not {c.adapter!r}")
     preset = LAB_FINETUNE_FULL if c.adapter == 'full' else LAB_FINETUNE
     given = {k: v for k, v in (('max_steps', c.finetune_steps), ('val_every', c.val_every)) if v}
-    cfg = FinetuneConfig(**{**preset, **given, 'seed': seed, 'train_text_encoder': c.text_encoder})
+    cfg = FinetuneConfig(**{**preset, **given, 'seed': seed, 'train_text_encoder': c.text_encoder, 'text_encoder_lr': c.text_encoder_lr})
     return check_finetune_config(cfg)  # refused now, not after the pool is built
 
 # %% ../../nbs/13_lab_compare.ipynb #2e1425d0

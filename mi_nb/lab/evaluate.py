@@ -136,11 +136,18 @@ def evaluate_splits(pipe, splits=('test',), n_prompts: int | None = None, n_imag
 
 # %% ../../nbs/05_lab_eval.ipynb #e0007fd9
 def lab_val_prompts(n: int | None = 16) -> list:
-    "`n` prompts of the lab `val` split: the same number from each category (as near as `n` allows), a fixed random choice within it; all for None."
-    if n is None: return lab_prompts('val')
+    """`n` prompts of the lab `val` split, a fixed random choice within each category: one category after another takes
+    one more until `n` are taken, so the categories are even where they can be and `n` is met when a category runs out
+    (the first 48 are 12 of each; more come from the larger categories); the whole split for None or `n` >= its size."""
+    every = lab_prompts('val')
+    if n is None or n >= len(every): return every
+    by = [lab_prompts('val', categories=(c,)) for c in CATEGORIES]
+    take = [0] * len(by)
+    while sum(take) < n:
+        for i, ps in enumerate(by):
+            if take[i] < len(ps) and sum(take) < n: take[i] += 1
     out = []
-    for i, c in enumerate(CATEGORIES):
-        ps = lab_prompts('val', categories=(c,)); m = min(len(ps), n // len(CATEGORIES) + (i < n % len(CATEGORIES)))
+    for c, ps, m in zip(CATEGORIES, by, take):
         pick = torch.randperm(len(ps), generator=torch.Generator().manual_seed(derive_seed('lab-val-prompts', c)))[:m]
         out += [ps[j] for j in sorted(pick.tolist())]
     return out
