@@ -19,7 +19,7 @@ __all__ = ['SDXL_KEYS', 'BuildConfig', 'check_build_config', 'set_identity', 'pr
            'check_prompt_lengths', 'generate_scored', 'generate_batched', 'score_candidates', 'select',
            'decode_latents', 'prompt_tensors', 'write_record', 'records', 'write_metadata', 'process_state',
            'check_identity', 'check_set_inputs', 'pending', 'remove_partial', 'build_set', 'split_records',
-           'read_record', 'check_set', 'SynthSet']
+           'read_record', 'check_set', 'record_weights', 'SynthSet']
 
 # %% ../nbs/07_build_set.ipynb #bdaf0843
 @dataclass
@@ -307,8 +307,18 @@ def check_set(path) -> int:
     return len(files)
 
 # %% ../nbs/07_build_set.ipynb #d4fe7c7c
+def record_weights(path, names: list, per_record: list, items: list) -> list | None:
+    "Each item's sampling weight from its record's (`items`: (record, candidate) pairs), or None if no record has one; `ValueError` if only some do or one is not a positive number."
+    given = [w is not None for w in per_record]
+    if not any(given): return None
+    if not all(given): raise ValueError(f'{path}: record {names[given.index(False)]} has no "weight" while others do: give every record one, or none')
+    bad = [n for n, w in zip(names, per_record) if isinstance(w, bool) or not isinstance(w, (int, float)) or not (0 < w < float('inf'))]
+    if bad: raise ValueError(f'{path}: the "weight" of record {bad[0]} is {per_record[names.index(bad[0])]!r}, not a positive number')
+    return [float(per_record[r]) for r, _ in items]
+
 class SynthSet(torch.utils.data.Dataset):
-    "One item per kept latent of the set in `path`: a dict of `latents` [C, h, w], `prompt_embeds` [L, D] (+ `pooled_prompt_embeds` of SDXL/SD3, SDXL's `add_time_ids`)."
+    """One item per kept latent of the set in `path`: a dict of `latents` [C, h, w], `prompt_embeds` [L, D] (+ `pooled_prompt_embeds` of
+    SDXL/SD3, SDXL's `add_time_ids`). `weights`: each item's sampling weight, its record's `weight` (records/<key>.json), or None if no record has one."""
     def __init__(self, path, split: str = 'all', val_fraction: float = 0.0, seed: int = 0):
         self.path = Path(path)
         files = sorted((self.path / 'records').glob('*.safetensors'))
@@ -317,12 +327,15 @@ class SynthSet(torch.utils.data.Dataset):
         self.info = json.loads(f.read_text()) if f.exists() else {}
         names = [p.stem for p in files]
         if split != 'all': names = dict(zip(('train', 'val'), split_records(names, val_fraction, seed)))[split]
-        self.names, self.latents, self.cond, self.items = names, [], [], []
+        self.names, self.latents, self.cond, self.items, per_record = names, [], [], [], []
         for r, name in enumerate(names):
             t = read_record(self.path / 'records' / f'{name}.safetensors')
+            side = self.path / 'records' / f'{name}.json'
+            per_record.append(json.loads(side.read_text()).get('weight') if side.exists() else None)
             self.latents.append(t['latents'].float())
             self.cond.append({k: t[k].float()[0] for k in ('prompt_embeds',) + SDXL_KEYS if k in t})
             self.items += [(r, j) for j in range(len(t['latents']))]
+        self.weights = record_weights(self.path, names, per_record, self.items)
     def __len__(self): return len(self.items)
     def __getitem__(self, i):
         r, j = self.items[i]

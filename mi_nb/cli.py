@@ -161,6 +161,7 @@ def _add_compare(sub):
     p.add_argument('--adapter', choices=['dora', 'full'], default=None, help='what every method fine-tunes (default: the lab preset, DoRA; full: every UNet weight)')
     p.add_argument('--train-text-encoder', dest='text_encoder', action='store_true', default=None, help='with --adapter full: train the text encoder too')
     p.add_argument('--text-encoder-lr', type=more_than(0.0), default=None, help="with --train-text-encoder: the text encoder's learning rate (default: the UNet's)")
+    p.add_argument('--balance', action='store_true', default=None, help='draw every method\'s batches with the categories in their pretraining mix (weighted sampling)')
     p.add_argument('--val-prompts', type=at_least(1), default=None, help='val prompts of the oracle validator that picks each checkpoint (default 16; 109: all)')
     p.add_argument('--val-every', type=at_least(1), default=None, help='updates between those validations (default: the preset\'s, 100)')
     p.add_argument('--model', default=None, help='lab pipeline folder (default: the embedded lab model)')
@@ -172,7 +173,7 @@ def cmd_compare(a) -> int:
     from mi_nb.lab.compare import METHODS, Compare, run_compare
     check_model(a.model, 'mi-nb lab compare', ('StableDiffusionPipeline',)); out = check_out(a.out)
     if len(set(a.seeds)) != len(a.seeds): raise ValueError(f'--seeds {a.seeds} repeats a seed')
-    kw = {k: getattr(a, k) for k in ('train_prompts', 'candidates', 'keep', 'pool_guidance', 'finetune_steps', 'adapter', 'text_encoder', 'text_encoder_lr', 'val_prompts', 'val_every')
+    kw = {k: getattr(a, k) for k in ('train_prompts', 'candidates', 'keep', 'pool_guidance', 'finetune_steps', 'adapter', 'text_encoder', 'text_encoder_lr', 'balance', 'val_prompts', 'val_every')
           if getattr(a, k) is not None}
     if a.methods: kw['methods'] = tuple(m for m in METHODS if m in a.methods)
     run_compare(out, a.seeds, replace(Compare.quick() if a.quick else Compare(), **kw), a.model, a.device)
@@ -352,6 +353,8 @@ def _add_finetune(sub):
     p.add_argument('--train-text-encoder', action='store_true', default=None,
                    help='with --adapter full on SD 1.x/2.x: train every text-encoder weight too (saved to OUT/text_encoder), as DreamBooth\'s --train_text_encoder')
     p.add_argument('--text-encoder-lr', type=more_than(0.0), default=None, help="the text encoder's learning rate (default: --lr)")
+    p.add_argument('--sampling', choices=['epochs', 'weighted'], default=None,
+                   help='epochs: seeded permutations of the items (default); weighted: draws in proportion to each record\'s "weight" (records/<key>.json)')
     for name, typ, h in [('rank', at_least(1), None), ('alpha', more_than(0.0), None), ('dropout', below_one, None), ('lr', more_than(0.0), None),
                          ('warmup-steps', at_least(0), None), ('max-steps', at_least(1), 'optimiser updates'),
                          ('batch-size', at_least(1), 'items per micro-batch and process'), ('grad-accum', at_least(1), 'micro-batches per update'),

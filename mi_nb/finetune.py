@@ -15,7 +15,7 @@ from .build_set import SynthSet
 from .adapter import (ATTENTION, FLOW_WEIGHTINGS, lora_config, add_adapter, unfreeze, save_trained, training_loss,
                            training_scheduler, empty_prompt_cond, drop_prompts, EMA, prompt_ids, with_prompt_ids, encode_ids, trained_models,
                            trained_state, load_trained_state, set_training, validation_loss)
-from .runs import (batch_indices, save_checkpoint, checkpoints, load_checkpoint, prune_checkpoints, read_rows, write_rows, append_row,
+from .runs import (batch_indices, weighted_batch_indices, save_checkpoint, checkpoints, load_checkpoint, prune_checkpoints, read_rows, write_rows, append_row,
                         check_run, write_figure, plot_training, model_card, TRAIN_FIELDS, val_fields, check_report_to, tracker_config,
                         log_row, validation_settings, save_validation_images, resolve_mixed_precision)
 
@@ -42,6 +42,7 @@ class FinetuneConfig:
     batch_size: int = 8                   # per process
     grad_accum: int = 50                  # micro-batches per update: an update sees batch_size x grad_accum x processes
     max_steps: int = 300                  # optimiser updates
+    sampling: str = 'epochs'              # 'epochs': seeded permutations of the items; 'weighted': draws in proportion to their records' "weight"
     grad_clip: float | None = 1.0
     snr_gamma: float | None = None        # min-SNR-gamma loss weighting (5.0 is the usual value); None: plain MSE
     weighting: str = 'logit_normal'       # SD3's flow-matching timestep density / loss weight (chapter 8); SD/SDXL ignore it
@@ -63,7 +64,7 @@ def check_finetune_config(cfg: FinetuneConfig) -> FinetuneConfig:
               (cfg.rank >= 1, f'rank must be at least 1, not {cfg.rank}'), (cfg.alpha > 0, f'alpha must be > 0, not {cfg.alpha}'),
               (cfg.lr > 0, f'lr must be > 0, not {cfg.lr}'), (cfg.text_encoder_lr is None or cfg.text_encoder_lr > 0, f'text-encoder-lr must be > 0, not {cfg.text_encoder_lr}'), (cfg.text_encoder_lr is None or cfg.train_text_encoder, 'text-encoder-lr is the rate of a trained text encoder: it needs train-text-encoder'),
               (not cfg.train_text_encoder or cfg.adapter == 'full', "train-text-encoder needs adapter='full' (it trains every text-encoder weight; no text-encoder LoRA is built)"), (cfg.batch_size >= 1, f'batch size must be at least 1, not {cfg.batch_size}'),
-              (cfg.grad_accum >= 1, f'grad-accum must be at least 1, not {cfg.grad_accum}'),
+              (cfg.grad_accum >= 1, f'grad-accum must be at least 1, not {cfg.grad_accum}'), (cfg.sampling in ('epochs', 'weighted'), f"sampling must be 'epochs' or 'weighted', not {cfg.sampling!r}"),
               (cfg.max_steps >= 1, f'max-steps must be at least 1, not {cfg.max_steps}'),
               (cfg.ckpt_every >= 1, f'ckpt-every must be at least 1, not {cfg.ckpt_every}'),
               (cfg.val_every >= 0, f'val-every must be >= 0, not {cfg.val_every}'), (cfg.warmup_steps >= 0, f'warmup-steps must be >= 0, not {cfg.warmup_steps}'),
@@ -91,6 +92,7 @@ def load_sets(data_dir, cfg: FinetuneConfig, unet, vae=None) -> tuple:
     "(train set, held-out set or None) of the set in `data_dir`, checked against the denoiser `unet` (UNet or SD3 transformer) and the VAE's scaling factor."
     ds = SynthSet(data_dir, 'train' if cfg.val_fraction > 0 else 'all', cfg.val_fraction, cfg.seed)
     val = SynthSet(data_dir, 'val', cfg.val_fraction, cfg.seed) if cfg.val_fraction > 0 else None
+    if cfg.sampling == 'weighted' and ds.weights is None: raise ValueError(f'sampling=\'weighted\' draws items in proportion to their records\' "weight": no record of {data_dir} has one')
     c0, lat, uc = ds.cond[0], ds.latents[0], unet.config
     width = getattr(uc, 'cross_attention_dim', None) or getattr(uc, 'joint_attention_dim', None)
     if lat.shape[1] != uc.in_channels or c0['prompt_embeds'].shape[-1] != width:
@@ -203,7 +205,8 @@ def restore(run: Run, resume: bool) -> None:
 def _micro_batch(run: Run, s: int, m: int) -> tuple:
     "The batch of micro-batch `m` of update `s` on this process (on the device), its generator, and whether its latents are finite."
     cfg, acc = run.cfg, run.acc
-    idx = batch_indices(len(run.ds), s, m, cfg.batch_size, cfg.grad_accum, acc.process_index, acc.num_processes, cfg.seed)
+    idx = (batch_indices(len(run.ds), s, m, cfg.batch_size, cfg.grad_accum, acc.process_index, acc.num_processes, cfg.seed) if cfg.sampling == 'epochs'
+           else weighted_batch_indices(run.ds.weights, s, m, cfg.batch_size, acc.process_index, acc.num_processes, cfg.seed))
     b = run.ds.batch(idx) if run.text_model is None else with_prompt_ids(run.ds, run.ds.batch(idx), idx, run.prompt_ids['train'])
     finite = bool(torch.isfinite(b['latents']).all())
     g = torch.Generator().manual_seed(derive_seed(cfg.seed, 'noise', s, m, acc.process_index))

@@ -13,11 +13,11 @@ from .core import (atomic_write_json, atomic_write_text, atomic_write_bytes, png
                         load_optimizer, derive_seed, check_prompts)
 
 # %% auto #0
-__all__ = ['TRAIN_FIELDS', 'RESUMABLE', 'TRACKERS', 'batch_indices', 'save_checkpoint', 'checkpoints', 'load_checkpoint',
-           'prune_checkpoints', 'read_rows', 'write_rows', 'append_row', 'val_fields', 'check_run', 'write_figure',
-           'plot_training', 'adapter_kind', 'model_card', 'push_to_hub', 'check_report_to', 'tracker_config', 'log_row',
-           'validation_settings', 'sample_validation', 'validation_grid', 'log_images', 'save_validation_images',
-           'resolve_mixed_precision']
+__all__ = ['TRAIN_FIELDS', 'RESUMABLE', 'TRACKERS', 'batch_indices', 'weighted_batch_indices', 'save_checkpoint', 'checkpoints',
+           'load_checkpoint', 'prune_checkpoints', 'read_rows', 'write_rows', 'append_row', 'val_fields', 'check_run',
+           'write_figure', 'plot_training', 'adapter_kind', 'model_card', 'push_to_hub', 'check_report_to',
+           'tracker_config', 'log_row', 'validation_settings', 'sample_validation', 'validation_grid', 'log_images',
+           'save_validation_images', 'resolve_mixed_precision']
 
 # %% ../nbs/09_runs.ipynb #5962af51
 @lru_cache(maxsize=8)
@@ -29,6 +29,13 @@ def batch_indices(n: int, step: int, micro: int, batch_size: int, grad_accum: in
     "Item indices (of `n`) of micro-batch `micro` of update `step` on process `rank`: seeded epoch permutations, a pure function of the arguments."
     start = ((step * grad_accum + micro) * world + rank) * batch_size
     return [_epoch_perm(n, seed, q // n)[q % n] for q in range(start, start + batch_size)]
+
+def weighted_batch_indices(weights, step: int, micro: int, batch_size: int, rank: int = 0, world: int = 1, seed: int = 0) -> list:
+    """Item indices of micro-batch `micro` of update `step` on process `rank`, drawn with replacement in proportion to `weights`:
+    the draw for all `world` processes together is seeded by (seed, step, micro), so a batch does not depend on how it is split."""
+    g = torch.Generator().manual_seed(derive_seed(seed, 'weighted-batch', step, micro))
+    every = torch.multinomial(torch.as_tensor(weights, dtype=torch.float64), batch_size * world, replacement=True, generator=g)
+    return every[rank * batch_size:(rank + 1) * batch_size].tolist()
 
 # %% ../nbs/09_runs.ipynb #ae2327e7
 def _json_safe(d: dict) -> dict:

@@ -99,6 +99,7 @@ CASES = [  # (id, preparation, argv, what the message must contain)
     ('loss validation without held-out prompts', None, FT + SD + ['--validation', 'loss'], '--validation loss needs --val-fraction > 0'),
     ('text encoder without full', None, FT + SD + ['--train-text-encoder'], "train-text-encoder needs adapter='full'"),
     ('text-encoder lr 0', None, FT + SD + ['--text-encoder-lr', '0'], 'argument --text-encoder-lr: must be more than 0.0'),
+    ('weighted sampling of a set without weights', None, FT + SD + ['--sampling', 'weighted'], 'no record of'),
     ('text-encoder lr without the text encoder', None, FT + SD + ['--adapter', 'full', '--text-encoder-lr', '1e-3'], 'it needs train-text-encoder'),
     ('run being written', 'locked-run', FT + SD + ['--val-every', '0'], 'being written by another fine-tuning run'),
     ('lab M=0', None, ['lab', '--candidates', '0', '--out', f'{T}/lab'], 'argument --candidates: must be at least 1, not 0'),

@@ -21,7 +21,7 @@ Sub-commands (all outputs under --root, default runs/ceiling; --root and --model
   reencode NAME --src SET                                 a copy of SET with latents re-encoded by the VAE from its images
   arm     NAME --data SET [recipe options] [--eval ...]   train with this script's loop (or --library: mi_nb.finetune.finetune
                                                           validated by mi_nb.lab.evaluate.oracle_validator), evaluate, pair with the base
-  table                                                   every arm's result as a markdown table (runs/ceiling/table.md)
+  table   [--arms GLOB] [--out FILE]                      the arms' results as a markdown table (default: all, ROOT/table.md)
 
 Every arm writes arms/NAME/result.json (its command, model path and fingerprint, recipe, validation, seeds, summaries,
 paired changes with bootstrap 95% intervals over prompts) and arms/NAME/records-<split>-n<N>-s<seed>.csv (per-image
@@ -50,6 +50,7 @@ from mi_nb.runs import batch_indices
 from mi_nb.lab.world import render, parse_prompt, lab_prompts, CATEGORIES
 from mi_nb.lab.model import load_pipeline, lab_weights_dir, LAB_SAMPLING, LAB_FINETUNE, LAB_POOL_GUIDANCE
 from mi_nb.lab.evaluate import evaluate, summarize, lab_val_prompts, oracle_validator, spread
+from mi_nb.lab.compare import weigh_categories
 from mi_nb.lab.train import encode_images
 
 ROOT = Path('runs/ceiling')
@@ -252,8 +253,8 @@ def recipe(a) -> FinetuneConfig:
               adapter=a.adapter if a.adapter != 'full' else 'dora', weight_decay=a.weight_decay,
               val_every=a.val_every, ckpt_every=a.val_every or 25, snr_gamma=a.snr_gamma)
     if a.library:  # the library does what this script's loop does by hand: full fine-tuning, the text encoder, EMA, checkpoint 0
-        if a.balance != 'none': raise SystemExit('--balance is this script\'s batching; --library draws epochs over items (use --balance none)')
-        kw.update(adapter=a.adapter, train_text_encoder=a.train_te, text_encoder_lr=a.te_lr, ema_decay=a.ema, base_eligible=a.ckpt0)
+        kw.update(adapter=a.adapter, train_text_encoder=a.train_te, text_encoder_lr=a.te_lr, ema_decay=a.ema, base_eligible=a.ckpt0,
+                  sampling='weighted' if a.balance != 'none' else 'epochs')  # --balance: the set's records weighed (weigh_categories)
     return FinetuneConfig(**{**LAB_FINETUNE, **kw})
 
 
@@ -389,6 +390,7 @@ def cmd_arm(a):
     cfg = recipe(a)
     if a.library:  # the project's own finetune(), exactly as the colleague ran it (its lab validation, now a callable)
         lib_out = out / 'finetune'
+        if a.balance != 'none': weigh_categories(data, None if a.balance == 'pretrain' else {c: 1.0 for c in CATEGORIES})
         info = finetune(pipe, data, lib_out, cfg, validate=oracle_validator(a.val_prompts, a.val_images, a.val_seed),
                         resume=True, base_model=f'mi_nb lab model {a.fingerprint}', progress=False)
         tr = dict(selected_step=info['selected_step'], selected_by=info['selected_by'], train_seconds=info['seconds'],
@@ -439,9 +441,22 @@ def top_share_line(rows, scores: dict, fractions=(0.05, 0.1, 0.3)) -> str:
             + '; '.join(f"{s} {' / '.join(f'{100 * share(v, q):.0f}%' for q in fractions)}" for s, v in by.items()) + '.\n')
 
 
+def arm_val_log(r: dict, root: Path) -> list:
+    "The validations an arm's selection saw: its own loop's log, or the library's val_log.csv (--library arms)."
+    if r['training'].get('val_log'): return r['training']['val_log']
+    f = root / 'arms' / r['name'] / 'finetune' / 'val_log.csv'
+    return [dict(step=int(x['step']), accuracy=float(x['accuracy'])) for x in pd_read(f)] if f.exists() else []
+
+
+def pd_read(f: Path) -> list:
+    import csv
+    with open(f, newline='') as fh: return list(csv.DictReader(fh))
+
+
 def cmd_table(a):
     rows = []
-    for f in sorted((a.root / 'arms').glob('*/result.json'), key=lambda p: p.stat().st_mtime):
+    arms = sorted((a.root / 'arms').glob(f'{a.arms}/result.json'), key=lambda p: p.stat().st_mtime)
+    for f in arms:
         r = json.loads(f.read_text())
         for spec, ev in r['evals'].items():
             pr = ev['paired']; o = pr['overall']
@@ -452,8 +467,8 @@ def cmd_table(a):
     head = ('| arm | what it trains on | eval (prompts x images, seed) | base % | tuned % | change, points [95% CI] | '
             'single / binding / spatial / counting | clean % | selected update | wall s |\n|' + '---|' * 10)
     text = head + '\n' + '\n'.join(rows) + '\n'
-    vals = [json.loads(f.read_text()) for f in sorted((a.root / 'arms').glob('*/result.json'), key=lambda p: p.stat().st_mtime)]
-    vals = [r for r in vals if r['training'].get('val_log')]
+    vals = [{**r, 'training': {**r['training'], 'val_log': arm_val_log(r, a.root)}} for r in (json.loads(f.read_text()) for f in arms)]
+    vals = [r for r in vals if r['training']['val_log']]
     if vals:  # the selection's view: oracle accuracy on val (its prompts, its image seed) at every validated update
         steps = sorted({v['step'] for r in vals for v in r['training']['val_log']})
         text += ('\nValidation accuracy (%) at each validated update, the numbers the selection saw (val prompts x images, image seed of '
@@ -475,7 +490,7 @@ def cmd_table(a):
                  f"oracle-correct candidates over the {au['prompts_with_both']} prompts with both kinds: "
                  + ', '.join(f'{k} {v:.3f}' for k, v in au['auc'].items()) + '.\n')
         text += top_share_line(json.loads(pool.read_text()), sc)
-    atomic_write_text(a.root / 'table.md', text)
+    atomic_write_text(a.root / a.out, text)
     print(text)
     return 0
 
@@ -520,7 +535,8 @@ def main(argv=None):
     g.add_argument('--lr-scheduler', default='constant'); g.add_argument('--warmup', type=int, default=0)
     g.add_argument('--weight-decay', type=float, default=1e-2); g.add_argument('--snr-gamma', type=float, default=None)
     g.add_argument('--balance', choices=['none', 'pretrain', 'uniform'], default='none',
-                   help='draw batches with replacement so that categories follow the pretraining mix (or equal shares); none: epochs over items')
+                   help='draw batches with replacement so that categories follow the pretraining mix (or equal shares); none: epochs over items. '
+                        'With --library: the set\'s records are weighed (mi_nb.lab.compare.weigh_categories) and drawn with sampling=\'weighted\'')
     g.add_argument('--train-te', action='store_true', help='also train the text encoder (all of its weights)')
     g.add_argument('--te-lr', type=float, default=None, help='text-encoder learning rate (default: --lr)')
     g.add_argument('--ema', type=float, default=0.0, help='EMA decay of the trained weights; 0: off')
@@ -532,7 +548,8 @@ def main(argv=None):
     g.add_argument('--eval', nargs='+', default=['val:4:0'], help='SPLIT:IMAGES:SEED ...')
     g.add_argument('--force', action='store_true')
     g.set_defaults(func=cmd_arm)
-    g = sub.add_parser('table'); g.set_defaults(func=cmd_table)
+    g = sub.add_parser('table'); g.add_argument('--arms', default='*', help="the arms' folder names, a glob (default: all)")
+    g.add_argument('--out', default='table.md', help='file name under --root'); g.set_defaults(func=cmd_table)
     a = p.parse_args(argv)
     if a.cmd not in ('subset', 'table'): check_model(a)  # the others load the model
     return a.func(a)

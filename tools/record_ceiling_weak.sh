@@ -4,8 +4,9 @@
 # prompts x 4 with the untuned model eligible): does ground truth improve it when the whole UNet is fine-tuned (F2), a
 # DoRA adapter (F1), or the UNet and the text encoder (G1)? And do the model's own samples, picked by the oracle, by
 # MI-TUNE's trajectory MI, by the signed PMI or at random, improve it with the same recipe? Results:
-# runs/ceiling-weak/table.md, copied with a header to nbs/results/ceiling/weak.md; chapter 13 shows it.
-#   bash tools/record_ceiling_weak.sh      # about 8 hours on a CPU (arms use one thread each: CEILING_THREADS=1;
+# runs/ceiling-weak/table.md and table-library.md (the --library arms), copied with a header to nbs/results/ceiling/weak.md
+# and weak-library.md; chapter 13 shows them.
+#   bash tools/record_ceiling_weak.sh      # about 9 hours on a CPU (arms use one thread each: CEILING_THREADS=1;
 #                                          # the recorded arms ran two or three at a time, which changes no number)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,19 +53,32 @@ $CA arm S2_pmi_c1_k3_te --data pmi_c1_k3 $R --train-te --note 'signed PMI top 3 
 $CA arm G3_full_te_fast --data gt_all_r32 $R --train-te --te-lr 5e-4 --note 'ceiling, UNet + text encoder at 5x the rate (te lr 5e-4)'
 $CA arm O3_oracle_c1_te_fast --data oracle_c1_all $R --train-te --te-lr 5e-4 --note 'oracle-correct own samples, UNet + text encoder at te lr 5e-4 (recipe of G3)'
 # The library's own fine-tuning (`--library`: mi_nb.finetune, which draws epochs over items with no category mix), with
-# G3's recipe and the checkpoint picked on all 109 val prompts: the ceiling (LG3), the ceiling from 3 true renders per
-# train prompt, the comparison's truth row at k = 3 (LG3k3), for 4,000 updates (LG4), and the oracle's set (LO3, LO4).
+# G3's recipe and the checkpoint picked on all 109 val prompts: the ceiling for 4,000 updates (LG4; with a constant rate
+# its first 2,000 are G3's length), from 3 true renders per train prompt, the comparison's truth row at k = 3 (LG3k3),
+# and the oracle's set (LO3, LO4 for 4,000 updates).
 # About 70 more minutes at two at a time.
 L="${R/--balance pretrain/--balance none} --library --train-te --te-lr 5e-4"
 $CA gtset gt_all_r3 --prompts all --renders 3 --seed 0
-$CA arm LG3_lib_full_te_fast --data gt_all_r32 $L --note "the library's fine-tuning (mi_nb.finetune, epochs over items, no category mix) on the ceiling's set, recipe of G3"
 $CA arm LO3_lib_oracle_c1_te_fast --data oracle_c1_all $L --note "the library's fine-tuning (epochs over items, no category mix) on the oracle's set, recipe of O3"
 $CA arm LG3k3_lib_gt_r3 --data gt_all_r3 $L --note "library, 3 true renders per train prompt (the comparison's truth row at k=3), recipe of G3"
 $CA arm LG4_lib_full_te_4000 --data gt_all_r32 ${L/--steps 2000/--steps 4000} --note "library ceiling, recipe of G3, 4000 updates"
 $CA arm LO4_lib_oracle_c1_te_4000 --data oracle_c1_all ${L/--steps 2000/--steps 4000} --note "library, oracle's set, recipe of G3, 4000 updates"
-$CA table
+# The same with the library's weighted draws (--balance pretrain with --library: the set's records weighed by
+# mi_nb.lab.compare.weigh_categories, FinetuneConfig(sampling='weighted')), the category mix the script's own loop draws:
+# the oracle's set (LO3w) and 3 true renders per prompt (LG3k3w). About 25 more minutes at two at a time.
+LW="${L/--balance none/--balance pretrain}"
+$CA arm LO3w_lib_oracle_c1_te_mix --data oracle_c1_all $LW --note "library, weighted draws in the pretraining category mix (weigh_categories, sampling='weighted'), oracle's set, recipe of O3"
+$CA arm LG3k3w_lib_gt_r3_mix --data gt_all_r3 $LW --note "library, weighted draws in the pretraining category mix, 3 true renders per train prompt (the comparison's truth row at k=3, --balance), recipe of G3"
+$CA table --arms '[!L]*'
+$CA table --arms 'L*' --out table-library.md
 mkdir -p nbs/results/ceiling
-{ echo "Produced by \`bash tools/record_ceiling_weak.sh\` (its last step: \`python tools/ceiling_ablation.py --root runs/ceiling-weak table\`) on the"
-  echo "shipped weak-caption lab model (model_fingerprint $($PY -c "import json, sys; print(json.load(open(sys.argv[1]))['fingerprint'])" "${ROOT:-runs/ceiling-weak}/model.json"); CPU, one thread per arm, seed 0). Each arm's change is paired with the base"
+FP=$($PY -c "import json, sys; print(json.load(open(sys.argv[1]))['fingerprint'])" "${ROOT:-runs/ceiling-weak}/model.json")
+{ echo "Produced by \`bash tools/record_ceiling_weak.sh\` (its step \`python tools/ceiling_ablation.py --root runs/ceiling-weak table --arms '[!L]*'\`) on the"
+  echo "shipped weak-caption lab model (model_fingerprint $FP; CPU, one thread per arm, seed 0). Each arm's change is paired with the base"
   echo "model on the same images: \`val\` 109 prompts x 4 (seed 0; selection used seed 1), \`test\` 107 prompts x 16 (seed 0)."
   echo; cat "${ROOT:-runs/ceiling-weak}/table.md"; } > nbs/results/ceiling/weak.md
+{ echo "Produced by \`bash tools/record_ceiling_weak.sh\` (its step \`python tools/ceiling_ablation.py --root runs/ceiling-weak table --arms 'L*' --out table-library.md\`)"
+  echo "on the shipped weak-caption lab model (model_fingerprint $FP; CPU, one thread per arm, seed 0): the arms trained by the library's"
+  echo "\`finetune\` (\`--library\`). Each arm's change is paired with the base model on the same images: \`val\` 109 prompts x 4 (seed 0;"
+  echo "selection used seed 1), \`test\` 107 prompts x 16 (seed 0)."
+  echo; cat "${ROOT:-runs/ceiling-weak}/table-library.md"; } > nbs/results/ceiling/weak-library.md

@@ -5,10 +5,11 @@
 # Every step is cached in runs/compare/seed-N, so a stopped run continues where it stopped. SEEDS="0 1 2 3 4" for more
 # seeds. The time each step took is in runs/compare/seed-N/timings.json (and compare.json).
 # Other settings of the comparison: ARGS (more `mi-nb lab compare` options), RUN (its folder), RESULTS (where the
-# results are copied), e.g. every method fine-tuning the whole UNet and the text encoder on candidates drawn at
-# guidance 1.01, checkpoints picked on all 109 val prompts every 500 updates (the recipe of nbs/results/ceiling/weak.md
-# that gave the ceiling and the oracle their gains; hours on a CPU, minutes on a GPU):
-#   ARGS="--adapter full --train-text-encoder --pool-guidance 1.01 --keep 3 --finetune-steps 2000 --val-prompts 109 --val-every 500" \
+# results are copied), e.g. every method fine-tuning the whole UNet and the text encoder (at 5e-4) on candidates drawn
+# at guidance 1.01, batches drawn with the categories in their pretraining mix, checkpoints picked on all 109 val
+# prompts every 500 updates (the recipe of nbs/results/ceiling/weak-library.md that gave the ceiling and the oracle
+# their gains; about 75 minutes per seed on a CPU, minutes on a GPU):
+#   ARGS="--adapter full --train-text-encoder --text-encoder-lr 5e-4 --balance --pool-guidance 1.01 --keep 3 --finetune-steps 2000 --val-prompts 109 --val-every 500" \
 #     RUN=runs/compare-te RESULTS=nbs/results/compare-te bash tools/record_compare.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from ..core import (atomic_write_json, atomic_write_bytes, atomic_write_text, derive_seed, default_device, png_bytes, load_tensors,
                         save_tensors, load_tuned)
-from .world import lab_prompts, parse_prompt, render, CATEGORIES
+from .world import lab_prompts, parse_prompt, render, CATEGORIES, DEFAULT_WEIGHTS
 from .model import load_pipeline, LAB_SAMPLING, LAB_FINETUNE, LAB_FINETUNE_FULL, LAB_LOAD_HINT, LAB_POOL_GUIDANCE
 from .evaluate import evaluate, summarize, image_seeds, spread, oracle_validator, paired_change
 from .oracle import judge
@@ -23,11 +23,11 @@ from ..mitune import mitune_rounds
 from ..mi import images_to_latents
 
 # %% auto #0
-__all__ = ['METHODS', 'DEFAULT_METHODS', 'SELECTIONS', 'Compare', 'finetune_settings', 'truth_set', 'build_pool', 'pool_rows',
-           'pool_scores', 'picks', 'subset_set', 'ranking_aucs', 'best_of_n', 'diversity', 'evaluation', 'SeedRun',
-           'seed_pool', 'seed_sets', 'seed_tune', 'seed_best_of_n', 'check_settings', 'compare_seed', 'collect', 'ci95',
-           'paired_table', 'table_markdown', 'paired_markdown', 'table_plot', 'ranking_markdown', 'run_compare',
-           'write_tables']
+__all__ = ['METHODS', 'DEFAULT_METHODS', 'SELECTIONS', 'Compare', 'finetune_settings', 'truth_set', 'weigh_categories',
+           'build_pool', 'pool_rows', 'pool_scores', 'picks', 'subset_set', 'ranking_aucs', 'best_of_n', 'diversity',
+           'evaluation', 'SeedRun', 'seed_pool', 'seed_sets', 'seed_tune', 'seed_best_of_n', 'check_settings',
+           'compare_seed', 'collect', 'ci95', 'paired_table', 'table_markdown', 'paired_markdown', 'table_plot',
+           'ranking_markdown', 'run_compare', 'write_tables']
 
 # %% ../../nbs/13_lab_compare.ipynb #8643ec76
 METHODS = ('base', 'truth', 'oracle', 'random', 'mi', 'pmi', 'contrastive', 'mi_renoise', 'best_of_n', 'mi_2rounds')
@@ -45,6 +45,7 @@ class Compare:
     adapter: str = 'dora'              # what every method fine-tunes: the lab's DoRA preset, or 'full' (every UNet weight: LAB_FINETUNE_FULL)
     text_encoder: bool = False         # with adapter='full': train every text-encoder weight too (FinetuneConfig.train_text_encoder)
     text_encoder_lr: float | None = None  # its learning rate (FinetuneConfig.text_encoder_lr); None: the UNet's
+    balance: bool = False              # draw every method's batches with the categories in their pretraining mix (weigh_categories, sampling='weighted')
     draws: int = 16                    # re-noising draws per candidate for pmi, contrastive, mi_renoise
     best_of: int = 4                   # N for best-of-N at test time
     eval_images: int = 16              # per test prompt
@@ -65,7 +66,8 @@ def finetune_settings(c: Compare, seed: int) -> FinetuneConfig:
     if c.adapter not in ('dora', 'full'): raise ValueError(f"adapter must be 'dora' (the lab preset) or 'full', not {c.adapter!r}")
     preset = LAB_FINETUNE_FULL if c.adapter == 'full' else LAB_FINETUNE
     given = {k: v for k, v in (('max_steps', c.finetune_steps), ('val_every', c.val_every)) if v}
-    cfg = FinetuneConfig(**{**preset, **given, 'seed': seed, 'train_text_encoder': c.text_encoder, 'text_encoder_lr': c.text_encoder_lr})
+    cfg = FinetuneConfig(**{**preset, **given, 'seed': seed, 'train_text_encoder': c.text_encoder, 'text_encoder_lr': c.text_encoder_lr,
+                         'sampling': 'weighted' if c.balance else 'epochs'})
     return check_finetune_config(cfg)  # refused now, not after the pool is built
 
 # %% ../../nbs/13_lab_compare.ipynb #2e1425d0
@@ -88,6 +90,17 @@ def truth_set(pipe, prompts, out, k: int = 1, seed: int = 0) -> Path:
                     num_inference_steps=0, guidance_scale=0.0)
     atomic_write_json(out / 'set.json', identity); write_metadata(out, identity)
     return out
+
+def weigh_categories(set_dir, mix: dict | None = None) -> dict:
+    """Give each record of the set in `set_dir` the sampling `weight` (chapter 10's `sampling='weighted'`) that draws the lab's
+    categories in `mix` (default: the pretraining mix, `DEFAULT_WEIGHTS`), evenly over a category's items; returns {category: items}."""
+    mix = mix or DEFAULT_WEIGHTS
+    recs = records(set_dir)
+    cats = [parse_prompt(r['prompt']).category for r in recs]
+    items = {c: sum(len(r['kept']) for r, rc in zip(recs, cats) if rc == c) for c in sorted(set(cats))}
+    for r, c in zip(recs, cats):
+        if r.get('weight') != mix[c] / items[c]: atomic_write_json(Path(set_dir) / 'records' / f"{r['key']}.json", {**r, 'weight': mix[c] / items[c]})
+    return items
 
 # %% ../../nbs/13_lab_compare.ipynb #4c327675
 def build_pool(pipe, prompts, out, c: Compare, seed: int, progress: bool = True) -> Path:
@@ -246,6 +259,8 @@ def seed_sets(r: SeedRun, pool, rows, scores) -> dict:
         sets[m] = r.out / 'sets' / sel
     if 'truth' in r.c.methods:
         sets['truth'] = truth_set(r.fresh(), sorted({row['prompt'] for row in rows}), r.out / 'sets' / 'truth', r.c.keep, r.seed)
+    if r.c.balance:
+        for d in sets.values(): weigh_categories(d)
     return sets
 
 # %% ../../nbs/13_lab_compare.ipynb #753f290f
