@@ -264,14 +264,11 @@ def validation(a) -> dict:
 
 
 def item_weights(ds, how: str) -> torch.Tensor:
-    "Sampling weight of each item of `ds` so that the categories are drawn with the pretraining mix (DEFAULT_WEIGHTS), uniform within a category."
+    "Sampling weight of each item of `ds` so that the categories are drawn with the pretraining mix (or equal shares), uniform within a category: the weights `weigh_categories` gives its records."
     from mi_nb.build_set import records
-    from mi_nb.lab.world import DEFAULT_WEIGHTS
-    prompt = {r['key']: r['prompt'] for r in records(ds.path)}
-    cats = [parse_prompt(prompt[ds.names[r]]).category for r, _ in ds.items]
-    mix = DEFAULT_WEIGHTS if how == 'pretrain' else {c: 1.0 for c in CATEGORIES}
-    n = {c: cats.count(c) for c in set(cats)}
-    return torch.tensor([mix[c] / n[c] for c in cats], dtype=torch.float64)
+    weigh_categories(ds.path, None if how == 'pretrain' else {c: 1.0 for c in CATEGORIES})
+    w = {r['key']: r['weight'] for r in records(ds.path)}
+    return torch.tensor([w[ds.names[r]] for r, _ in ds.items], dtype=torch.float64)
 
 
 def train_arm(pipe, ds, cfg: FinetuneConfig, a, outdir: Path) -> dict:
