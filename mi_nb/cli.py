@@ -170,14 +170,14 @@ def _add_compare(sub):
 
 def cmd_compare(a) -> int:
     "`mi-nb lab compare`."
-    from mi_nb.lab.compare import METHODS, Compare, run_compare
+    from mi_nb.lab.compare import METHODS, Compare, run_compare, compare_markdown
     check_model(a.model, 'mi-nb lab compare', ('StableDiffusionPipeline',)); out = check_out(a.out)
     if len(set(a.seeds)) != len(a.seeds): raise ValueError(f'--seeds {a.seeds} repeats a seed')
     kw = {k: getattr(a, k) for k in ('train_prompts', 'candidates', 'keep', 'pool_guidance', 'finetune_steps', 'adapter', 'text_encoder', 'text_encoder_lr', 'balance', 'val_prompts', 'val_every')
           if getattr(a, k) is not None}
     if a.methods: kw['methods'] = tuple(m for m in METHODS if m in a.methods)
-    run_compare(out, a.seeds, replace(Compare.quick() if a.quick else Compare(), **kw), a.model, a.device)
-    print((out / 'table.md').read_text())
+    # print the tables of these seeds, not `table.md`, which a process running other seeds in the same folder may rewrite
+    print(compare_markdown(run_compare(out, a.seeds, replace(Compare.quick() if a.quick else Compare(), **kw), a.model, a.device)))
     return 0
 
 # %% ../nbs/20_cli.ipynb #85fbcf9e

@@ -27,7 +27,7 @@ __all__ = ['METHODS', 'DEFAULT_METHODS', 'SELECTIONS', 'Compare', 'finetune_sett
            'build_pool', 'pool_rows', 'pool_scores', 'picks', 'subset_set', 'ranking_aucs', 'best_of_n', 'diversity',
            'evaluation', 'SeedRun', 'seed_pool', 'seed_sets', 'seed_tune', 'seed_best_of_n', 'check_settings',
            'compare_seed', 'collect', 'ci95', 'paired_table', 'table_markdown', 'paired_markdown', 'table_plot',
-           'ranking_markdown', 'run_compare', 'write_tables']
+           'ranking_markdown', 'run_compare', 'compare_markdown', 'write_tables']
 
 # %% ../../nbs/13_lab_compare.ipynb #8643ec76
 METHODS = ('base', 'truth', 'oracle', 'random', 'mi', 'pmi', 'contrastive', 'mi_renoise', 'best_of_n', 'mi_2rounds')
@@ -405,6 +405,14 @@ def run_compare(out, seeds=(0, 1, 2), c: Compare = Compare(), model=None, device
     for s in seeds: compare_seed(out / f'seed-{s}', s, c, model, device, progress)
     return write_tables(out, seeds)
 
+def compare_markdown(summary: dict) -> str:
+    "`table.md` from a `compare.json` summary: accuracies, changes from base with their intervals, self-score AUCs."
+    import pandas as pd
+    return ('Accuracy (%), mean over seeds:\n\n' + table_markdown(pd.DataFrame(summary['per_seed'])) + '\n\nChange from the base model of the '
+            'same seed (same evaluation images), in points, mean over seeds [95% interval over prompts]:\n\n' + paired_markdown(summary['paired']) +
+            '\n\nHow each self-score ranks a prompt\'s candidates (within-prompt ROC AUC for oracle-correct candidates; 0.5 is chance):\n\n'
+            + ranking_markdown(summary['pools']) + '\n')
+
 def write_tables(out, seeds) -> dict:
     "The comparison's tables from its seed folders: `compare.json` (everything), `table.md`, `table.png`."
     import matplotlib.pyplot as plt
@@ -416,9 +424,6 @@ def write_tables(out, seeds) -> dict:
                    pools=[dict(seed=r['seed'], **r['pool'], kept_items=r['kept_items']) for r in reports],
                    seconds={str(r['seed']): r['seconds'] for r in reports})
     atomic_write_json(out / 'compare.json', summary)
-    atomic_write_text(out / 'table.md', 'Accuracy (%), mean over seeds:\n\n' + table_markdown(df) + '\n\nChange from the base model of the same seed '
-                      '(same evaluation images), in points, mean over seeds [95% interval over prompts]:\n\n' + paired_markdown(paired) +
-                      '\n\nHow each self-score ranks a prompt\'s candidates (within-prompt ROC AUC for oracle-correct candidates; 0.5 is chance):\n\n'
-                      + ranking_markdown(summary['pools']) + '\n')
+    atomic_write_text(out / 'table.md', compare_markdown(summary))
     fig = table_plot(paired); atomic_write_bytes(out / 'table.png', png_bytes(fig, dpi=90)); plt.close(fig)
     return summary
