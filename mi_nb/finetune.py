@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_finetune.ipynb #8e475ad1
 from __future__ import annotations
-import json, math, os, time, warnings
+import json, math, os, shutil, time, warnings
 from contextlib import nullcontext
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
@@ -324,6 +324,7 @@ def finish_run(run: Run, load_hint: str | None = None) -> dict:
     cks = checkpoints(run.out)
     best = json.loads((cks[-1] / 'state.json').read_text())['best_step'] if cks else None
     chosen = best if best is not None else run.cfg.max_steps
+    if run.main: shutil.rmtree(run.out / 'last', ignore_errors=True)  # one a run had before it was continued is stale
     if run.main and chosen != run.cfg.max_steps:
         _load_selected(run, run.cfg.max_steps); save_trained(run.pipe, run.out / 'last', run.cfg.adapter, run.cfg.train_text_encoder)
     _load_selected(run, chosen)

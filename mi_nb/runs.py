@@ -13,9 +13,9 @@ from .core import (atomic_write_json, atomic_write_text, atomic_write_bytes, png
                         load_optimizer, derive_seed, check_prompts)
 
 # %% auto #0
-__all__ = ['TRAIN_FIELDS', 'RESUMABLE', 'TRACKERS', 'batch_indices', 'weighted_batch_indices', 'save_checkpoint', 'checkpoints',
-           'load_checkpoint', 'prune_checkpoints', 'read_rows', 'write_rows', 'append_row', 'val_fields', 'check_run',
-           'write_figure', 'plot_training', 'adapter_kind', 'model_card', 'push_to_hub', 'check_report_to',
+__all__ = ['TRAIN_FIELDS', 'RESUMABLE', 'EXTENDABLE', 'TRACKERS', 'batch_indices', 'weighted_batch_indices', 'save_checkpoint',
+           'checkpoints', 'load_checkpoint', 'prune_checkpoints', 'read_rows', 'write_rows', 'append_row', 'val_fields',
+           'check_run', 'write_figure', 'plot_training', 'adapter_kind', 'model_card', 'push_to_hub', 'check_report_to',
            'tracker_config', 'log_row', 'validation_settings', 'sample_validation', 'validation_grid', 'log_images',
            'save_validation_images', 'resolve_mixed_precision']
 
@@ -103,9 +103,11 @@ def val_fields(rows: list) -> list:
 
 # %% ../nbs/09_runs.ipynb #ca429853
 RESUMABLE = ('ckpt_every', 'val_every')  # settings a resumed run may change
+EXTENDABLE = ('constant', 'constant_with_warmup')  # learning-rate schedules that do not depend on max_steps
 
 def _strip(run: dict) -> dict:
-    return {**run, 'config': {k: v for k, v in run['config'].items() if k not in RESUMABLE}}
+    cfg = run['config']; free = RESUMABLE + (('max_steps',) if cfg.get('lr_scheduler', 'constant') in EXTENDABLE else ())
+    return {**run, 'config': {k: v for k, v in cfg.items() if k not in free}}
 
 def check_run(out: Path, run: dict, resume: bool, defaults: dict | None = None):
     "Refuse to start over an existing run unless `resume`, and to resume one made with other settings (`run`: config, data, model, ...); a setting an older run.json lacks counts as its value in `defaults`."
@@ -115,9 +117,13 @@ def check_run(out: Path, run: dict, resume: bool, defaults: dict | None = None):
     if not (resume and f.exists()): return
     old, new = json.loads(f.read_text()), json.loads(json.dumps(run))
     old['config'] = {**{k: v for k, v in json.loads(json.dumps(defaults or {})).items() if k in new['config']}, **old['config']}
-    if _strip(old) != _strip(new):
-        diff = sorted(k for k in set(old['config']) | set(new['config']) if k not in RESUMABLE and old['config'].get(k) != new['config'].get(k))
+    a, b = _strip(old), _strip(new)
+    if a != b:
+        diff = sorted(k for k in set(a['config']) | set(b['config']) if a['config'].get(k) != b['config'].get(k))
         raise ValueError(f'{out} holds a run with other settings ({", ".join(diff) or "data, model or processes"}); use another output folder')
+    done = int(checkpoints(out)[-1].name.split('-')[-1]) if checkpoints(out) else 0
+    if done > new['config'].get('max_steps', done):
+        raise ValueError(f"{out} holds {done} updates already, more than max-steps {new['config']['max_steps']}: continue it to at least {done}, or use another output folder")
 
 # %% ../nbs/09_runs.ipynb #7b6a8a38
 def write_figure(path, make) -> None:

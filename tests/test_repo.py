@@ -78,3 +78,29 @@ def test_gpu_compare_script_runs_and_continues(tmp_path):
     assert 'seed 0: 2 evaluations done, finished' in done.stdout
     assert {'compare.json', 'table.md', 'table.png'} <= {p.name for p in (tmp_path / 'out' / 'compare').iterdir()}
     assert '| truth |' in (tmp_path / 'out' / 'compare' / 'table.md').read_text()
+
+def test_continue_compare_ends_where_a_longer_run_ends(tmp_path):
+    "tools/continue_compare.py, then a larger --finetune-steps: each method's run continues to where a run of that length from the start ends."
+    import json, sys
+    import torch
+    from mi_nb.core import load_tensors
+    cmd = ['mi-nb', 'lab', 'compare', '--quick', '--seeds', '0', '--methods', 'base', 'truth', 'random', '--val-every', '2']
+    run(cmd + ['--finetune-steps', '2', '--out', str(tmp_path / 'short')])
+    p = run([sys.executable, 'tools/continue_compare.py', str(tmp_path / 'short'), str(tmp_path / 'cont'), '--seeds', '0'])
+    assert 'seed 0:' in p.stdout and not (tmp_path / 'cont' / 'seed-0' / 'eval-truth.json').exists()
+    assert (tmp_path / 'cont' / 'seed-0' / 'eval-base.json').exists()
+    run(cmd + ['--finetune-steps', '4', '--out', str(tmp_path / 'cont')])
+    run(cmd + ['--finetune-steps', '4', '--out', str(tmp_path / 'long')])
+    for m in ('truth', 'random'):
+        c, l, s = (tmp_path / d / 'seed-0' / 'adapters' / m for d in ('cont', 'long', 'short'))
+        assert json.loads((c / 'finetune.json').read_text())['steps'] == 4 and json.loads((s / 'finetune.json').read_text())['steps'] == 2
+        assert (c / 'val_log.csv').read_text().splitlines()[0] == (l / 'val_log.csv').read_text().splitlines()[0]
+        assert [r.split(',')[:2] for r in (c / 'val_log.csv').read_text().splitlines()] == [r.split(',')[:2] for r in (l / 'val_log.csv').read_text().splitlines()]
+        assert (c / 'train_log.csv').read_text().splitlines()[:3] == (s / 'train_log.csv').read_text().splitlines()[:3]  # continued, not retrained (same seconds)
+        A, B = (load_tensors(d / 'pytorch_lora_weights.safetensors') for d in (c, l))
+        assert set(A) == set(B) and all(torch.allclose(A[k], B[k], atol=1e-6) for k in A)
+        ev = [json.loads((tmp_path / d / 'seed-0' / f'eval-{m}.json').read_text())['test']['summary'] for d in ('cont', 'long')]
+        assert ev[0] == ev[1], m
+    p = subprocess.run([sys.executable, 'tools/continue_compare.py', str(tmp_path / 'short'), str(tmp_path / 'cont'), '--seeds', '0'],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert p.returncode != 0 and 'exists already' in p.stderr
