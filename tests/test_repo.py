@@ -104,3 +104,12 @@ def test_continue_compare_ends_where_a_longer_run_ends(tmp_path):
     p = subprocess.run([sys.executable, 'tools/continue_compare.py', str(tmp_path / 'short'), str(tmp_path / 'cont'), '--seeds', '0'],
                        cwd=ROOT, capture_output=True, text=True)
     assert p.returncode != 0 and 'exists already' in p.stderr
+    # tools/record_compare.sh with FROM does the same: continues FROM's seeds in RUN, then writes and copies the tables
+    import os
+    env = {**os.environ, 'SEEDS': '0', 'FROM': str(tmp_path / 'short'), 'RUN': str(tmp_path / 'cont2'), 'RESULTS': str(tmp_path / 'res'),
+           'ARGS': ' '.join(cmd[3:4] + cmd[6:] + ['--finetune-steps', '4']), 'PATH': f'{Path(sys.executable).parent}:{os.environ["PATH"]}'}
+    p = subprocess.run(['bash', 'tools/record_compare.sh'], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert '| truth |' in (tmp_path / 'res' / 'table.md').read_text()
+    ev = [json.loads((tmp_path / d / 'seed-0' / 'eval-truth.json').read_text())['test']['summary'] for d in ('cont2', 'long')]
+    assert ev[0] == ev[1]

@@ -11,6 +11,11 @@
 # their gains; about 75 minutes per seed on a CPU, minutes on a GPU):
 #   ARGS="--adapter full --train-text-encoder --text-encoder-lr 5e-4 --balance --pool-guidance 1.01 --keep 3 --finetune-steps 2000 --val-prompts 109 --val-every 500" \
 #     RUN=runs/compare-te RESULTS=nbs/results/compare-te bash tools/record_compare.sh
+# The same comparison continued to more updates (the lab's learning rate is constant, so a finished run continued to
+# 3,000 updates ends where a 3,000-update run ends; chapter 10): FROM names the comparison to continue, whose seeds
+# tools/continue_compare.py copies into RUN before they run (ARGS as FROM's but for --finetune-steps):
+#   ARGS="<the ARGS above, with --finetune-steps 3000>" FROM=runs/compare-te RUN=runs/compare-te3k RESULTS=nbs/results/compare-te3k \
+#     bash tools/record_compare.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-0 1 2}
@@ -21,6 +26,7 @@ export OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1
 mkdir -p "$(dirname "$RUN")"
 pids=()
 for s in $SEEDS; do
+  if [ -n "${FROM:-}" ] && [ ! -e "$RUN/seed-$s" ]; then python tools/continue_compare.py "$FROM" "$RUN" --seeds "$s"; fi
   mi-nb lab compare --out "$RUN" --seeds "$s" "${EXTRA[@]}" > "$RUN-seed-$s.log" 2>&1 &
   pids+=($!)
 done
