@@ -15,9 +15,9 @@ from .core import (atomic_write_json, atomic_write_text, atomic_write_bytes, png
 # %% auto #0
 __all__ = ['TRAIN_FIELDS', 'RESUMABLE', 'EXTENDABLE', 'TRACKERS', 'batch_indices', 'weighted_batch_indices', 'save_checkpoint',
            'checkpoints', 'load_checkpoint', 'prune_checkpoints', 'read_rows', 'write_rows', 'append_row', 'val_fields',
-           'check_run', 'write_figure', 'plot_training', 'adapter_kind', 'model_card', 'push_to_hub', 'check_report_to',
-           'tracker_config', 'log_row', 'validation_settings', 'sample_validation', 'validation_grid', 'log_images',
-           'save_validation_images', 'resolve_mixed_precision']
+           'check_run', 'write_figure', 'plot_training', 'adapter_kind', 'selection_phrase', 'model_card',
+           'push_to_hub', 'check_report_to', 'tracker_config', 'log_row', 'validation_settings', 'sample_validation',
+           'validation_grid', 'log_images', 'save_validation_images', 'resolve_mixed_precision']
 
 # %% ../nbs/09_runs.ipynb #5962af51
 @lru_cache(maxsize=8)
@@ -166,6 +166,16 @@ def adapter_kind(c: dict) -> str:
 def _te_row(c: dict) -> str:
     return f' and of the text encoder (lr {c.get("text_encoder_lr") or c["lr"]:g})' if c.get('train_text_encoder') else ''
 
+def selection_phrase(set_info: dict) -> str:
+    "How the set's latents were chosen, in words, from its `set.json` (`select`, `score`): MI-TUNE's top-k by default."
+    s = set_info.get('select', 'mi')
+    if s == 'truth': return 'of ground-truth renders of its prompts'
+    if s == 'oracle': return "picked by an oracle's verdict on each candidate"
+    if s == 'random': return "picked at random among each prompt's candidates (the control for a selection score)"
+    score = {'mi': set_info.get('score', 'trajectory'), 'mi_2rounds': 'trajectory', 'mi_renoise': 'renoise'}.get(s, s)
+    return ('selected by point-wise mutual information with their prompts' + ('' if score == 'trajectory' else f' (the {score} score)')
+            + ' (MI-TUNE, Wang et al., ICLR 2025)')
+
 def _card_rows(res: dict, set_info: dict) -> list:
     c = res['config']; kind = adapter_kind(c)
     set_desc = ', '.join(f'{k}={set_info[k]}' for k in ('model', 'keep', 'select', 'num_inference_steps', 'guidance_scale', 'seed') if k in set_info)
@@ -194,6 +204,7 @@ def model_card(res: dict, set_info: dict | None = None, load_hint: str | None = 
     "The README.md of a fine-tuning output folder, from `finetune`'s results."
     c, base = res['config'], str(res['base_model'])
     kind, hub = adapter_kind(c), '/' in base and not Path(base).exists()
+    how = selection_phrase(set_info or {})
     load = load_hint or f'from diffusers import DiffusionPipeline\npipe = DiffusionPipeline.from_pretrained("{base}")'
     what = ('A fine-tuned denoiser and text encoder' if c.get('train_text_encoder') else 'A fine-tuned denoiser') if kind == 'full' else f'A {kind} adapter'
     use = ('from mi_nb.core import load_tuned\nload_tuned(pipe, "<this folder>")  # or: UNet2DConditionModel.from_pretrained("<this folder>", subfolder="unet")'
@@ -201,9 +212,8 @@ def model_card(res: dict, set_info: dict | None = None, load_hint: str | None = 
     lines = ['---'] + ([f'base_model: {base}'] if hub else []) + [
              'library_name: diffusers', 'tags:', '- text-to-image', '- diffusers'] + (['- lora'] if kind != 'full' else []) + [
              f'- {c["adapter"]}', '- mi-tune', '- mi_nb',
-             '---', '', f'# {what} trained with MI-TUNE (mi_nb)', '',
-             f'{what} of `{base}`, fine-tuned with the denoising loss on a synthetic set of {res["items"]} latents '
-             'selected by point-wise mutual information with their prompts (MI-TUNE, Wang et al., ICLR 2025).', '',
+             '---', '', f'# {what} trained with ' + ('MI-TUNE (mi_nb)' if how.startswith('selected by') else 'mi_nb'), '',
+             f'{what} of `{base}`, fine-tuned with the denoising loss on a synthetic set of {res["items"]} latents {how}.', '',
              '## Use', '', '```python', load, use, '```', '',
              '## Training', '', '| setting | value |', '|---|---|']
     lines += [f'| {k} | {v} |' for k, v in _card_rows(res, set_info or {})] + _card_validation(res)
