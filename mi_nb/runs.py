@@ -169,12 +169,12 @@ def _te_row(c: dict) -> str:
 def selection_phrase(set_info: dict) -> str:
     "How the set's latents were chosen, in words, from its `set.json` (`select`, `score`): MI-TUNE's top-k by default."
     s = set_info.get('select', 'mi')
-    if s == 'truth': return 'of ground-truth renders of its prompts'
+    if s == 'truth': return 'of ground-truth renders of their prompts'
     if s == 'oracle': return "picked by an oracle's verdict on each candidate"
     if s == 'random': return "picked at random among each prompt's candidates (the control for a selection score)"
     score = {'mi': set_info.get('score', 'trajectory'), 'mi_2rounds': 'trajectory', 'mi_renoise': 'renoise'}.get(s, s)
-    return ('selected by point-wise mutual information with their prompts' + ('' if score == 'trajectory' else f' (the {score} score)')
-            + ' (MI-TUNE, Wang et al., ICLR 2025)')
+    return ('selected by point-wise mutual information with their prompts (' + ('' if score == 'trajectory' else f'the {score} score; ')
+            + 'MI-TUNE, Wang et al., ICLR 2025)')
 
 def _card_rows(res: dict, set_info: dict) -> list:
     c = res['config']; kind = adapter_kind(c)
