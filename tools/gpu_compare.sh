@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The comparison of chapter 13 (`mi-nb lab compare`, seeds 0 1 2 as three processes) on a lent GPU, with the recipe of
 # nbs/results/ceiling/weak-library.md: every UNet weight and the text encoder (at 5e-4) trained, candidates drawn at
-# guidance 1.01, k = 3, batches drawn with the categories in their pretraining mix (--balance), 2000 updates,
-# checkpoints picked on all 109 val prompts every 500 updates. Hours on a CPU (tools/record_compare.sh).
+# guidance 1.01, k = 3, batches drawn with the categories in their pretraining mix (--balance), 3000 updates,
+# checkpoints picked on all 109 val prompts every 500 updates, methods base truth oracle random mi pmi: the recorded
+# nbs/results/compare-te3k (ARGS with --finetune-steps 2000 gives nbs/results/compare-te). Hours on a CPU
+# (tools/record_compare.sh).
 #
 #   here:       echo /.whl/ >> .git/info/exclude
 #               python3 -m pip download --no-deps --only-binary=:all: -d .whl diffusers==0.42.1   # pure-Python wheel
 #   device run: command "bash tools/gpu_compare.sh", carry [".whl"], timeout_s 600
 #   back here:  $OUT/compare/ holds compare.json, table.md, table.png once every seed has finished; $OUT/seed-N.log and
-#               $OUT/timings-N.json say how far each seed got. Copy the three files into nbs/results/compare-te/.
+#               $OUT/timings-N.json say how far each seed got. Copy the three files into nbs/results/compare-te3k/.
 #
 # The seeds run in runs/gpu-compare, inside the checkout: a device machine that is still warm keeps it between calls, so a
 # call stopped by BUDGET (seconds, default 520, under the tool's 600) is continued by the same call made again at once
@@ -24,7 +26,7 @@ BUDGET=${BUDGET:-520}
 if [ "${MICRO:-0}" = 1 ]; then
   ARGS=${ARGS:---quick --adapter full --train-text-encoder --methods base truth oracle random mi pmi}
 else
-  ARGS=${ARGS:---adapter full --train-text-encoder --text-encoder-lr 5e-4 --balance --pool-guidance 1.01 --keep 3 --finetune-steps 2000 --val-prompts 109 --val-every 500}
+  ARGS=${ARGS:---adapter full --train-text-encoder --text-encoder-lr 5e-4 --balance --pool-guidance 1.01 --keep 3 --finetune-steps 3000 --val-prompts 109 --val-every 500 --methods base truth oracle random mi pmi}
 fi
 read -r -a EXTRA <<< "$ARGS"
 mkdir -p "$OUT" "$RUN"
