@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from .core import atomic_write_json, atomic_write_text, derive_seed, folder_lock, load_tensors, pipeline_family
 from .mi import denoiser, is_flow_matching
-from .build_set import SynthSet
+from .set_format import SynthSet
 from .adapter import (ATTENTION, FLOW_WEIGHTINGS, lora_config, add_adapter, unfreeze, save_trained, training_loss,
                            training_scheduler, empty_prompt_cond, drop_prompts, EMA, prompt_ids, with_prompt_ids, encode_ids, trained_models,
                            trained_state, load_trained_state, set_training, validation_loss)

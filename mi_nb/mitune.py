@@ -8,7 +8,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 from .core import atomic_write_json, atomic_write_bytes, derive_seed
-from .build_set import BuildConfig, build_set, records
+from .build_set import BuildConfig, build_set
+from .set_format import records, read_identity
 from .mi import denoiser
 from .adapter import remove_adapter
 from .finetune import FinetuneConfig, finetune
@@ -19,7 +20,7 @@ __all__ = ['set_config', 'set_prompts', 'selected_weights', 'mitune_rounds']
 # %% ../nbs/11_mitune.ipynb #da459f3f
 def set_config(set_dir) -> tuple:
     "The `BuildConfig` and model id a set was built with (from its `set.json`): how to build the next round's set."
-    info = json.loads((Path(set_dir) / 'set.json').read_text())
+    info = read_identity(set_dir)
     missing = [k for k in ('candidates', 'keep', 'seed', 'num_inference_steps', 'guidance_scale', 'batch_size') if k not in info]
     if missing: raise ValueError(f'{set_dir} was not made by build_set (its set.json lacks {", ".join(missing)}): '
                                  'a later round cannot rebuild it')

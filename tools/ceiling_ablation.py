@@ -42,7 +42,7 @@ import torch
 torch.set_num_threads(int(os.environ.get('CEILING_THREADS', '1')))
 
 from mi_nb.core import derive_seed, save_tensors, load_tensors, atomic_write_json, atomic_write_text, model_fingerprint, load_tuned
-from mi_nb.build_set import prompt_key, SynthSet
+from mi_nb.set_format import prompt_key, SynthSet, save_record, write_identity
 from mi_nb.finetune import FinetuneConfig, finetune
 from mi_nb.adapter import (denoise_loss, add_adapter, lora_config, drop_prompts, empty_prompt_cond, save_adapter,
                            trainable_state, EMA)
@@ -102,11 +102,11 @@ def cmd_gtset(a):
         lat = encode_images(pipe.vae, ims) * sf
         emb = pipe.encode_prompt(p, 'cpu', 1, False)[0].float()
         key = prompt_key(p)
-        save_tensors(dict(latents=lat.float(), prompt_embeds=emb), out / 'records' / f'{key}.safetensors')
-        atomic_write_json(out / 'records' / f'{key}.json', dict(prompt=p, key=key, kept=list(range(a.renders))))
-    atomic_write_json(out / 'set.json', dict(format='mi_nb-set/1', model='ground truth (mi_nb.lab.world.render)',
-                                             prompts=len(prompts), renders=a.renders, seed=a.seed, vae_scaling_factor=sf,
-                                             model_fingerprint=a.fingerprint, command=command_line()))
+        save_record(out, dict(prompt=p, key=key, kept=list(range(a.renders))),
+                    dict(latents=lat.float(), prompt_embeds=emb))
+    write_identity(out, dict(format='mi_nb-set/1', model='ground truth (mi_nb.lab.world.render)',
+                             prompts=len(prompts), renders=a.renders, seed=a.seed, vae_scaling_factor=sf,
+                             model_fingerprint=a.fingerprint, command=command_line()))
     log(f'{out}: {len(prompts)} prompts x {a.renders} renders in {time.time() - t0:.0f}s')
     return 0
 
@@ -122,11 +122,11 @@ def cmd_gtmatch(a):
         r = json.loads(f.read_text()); k = len(r['kept'])
         t = load_tensors(gt / 'records' / f"{r['key']}.safetensors")
         if k > t['latents'].shape[0]: raise ValueError(f"{r['prompt']!r}: {a.like} keeps {k}, {a.gt} has {t['latents'].shape[0]} renders")
-        save_tensors(dict(latents=t['latents'][:k], prompt_embeds=t['prompt_embeds']), out / 'records' / f"{r['key']}.safetensors")
-        atomic_write_json(out / 'records' / f"{r['key']}.json", dict(prompt=r['prompt'], key=r['key'], kept=list(range(k))))
+        save_record(out, dict(prompt=r['prompt'], key=r['key'], kept=list(range(k))),
+                    dict(latents=t['latents'][:k], prompt_embeds=t['prompt_embeds']))
         n += k
     info = json.loads((gt / 'set.json').read_text())
-    atomic_write_json(out / 'set.json', dict(info, like=str(like), items=n, command=command_line()))
+    write_identity(out, dict(info, like=str(like), items=n, command=command_line()))
     log(f'{out}: {n} true renders shaped like {like}')
     return 0
 
@@ -191,10 +191,9 @@ def cmd_reencode(a):
         ims = np.stack([np.asarray(Image.open(src / f).convert('RGB')) for f in r['files']])
         lat = encode_images(pipe.vae, ims) * sf
         gap.append(float((lat - t['latents']).pow(2).mean()))
-        save_tensors({**t, 'latents': lat.float()}, out / 'records' / f"{r['key']}.safetensors")
-        atomic_write_json(out / 'records' / f"{r['key']}.json", r)
+        save_record(out, r, {**t, 'latents': lat.float()})
     info = json.loads((src / 'set.json').read_text())
-    atomic_write_json(out / 'set.json', {**info, 'reencoded_from': str(src), 'command': command_line()})
+    write_identity(out, {**info, 'reencoded_from': str(src), 'command': command_line()})
     log(f'{out}: {len(gap)} records re-encoded; mean squared gap sampler latent vs re-encoded {np.mean(gap):.4f}')
     return 0
 
