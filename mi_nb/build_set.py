@@ -19,7 +19,7 @@ from .set_format import SynthSet, SDXL_KEYS, split_records, read_record, check_s
 # %% auto #0
 __all__ = ['BuildConfig', 'check_build_config', 'set_identity', 'candidate_seeds', 'check_prompt_lengths', 'generate_scored',
            'generate_batched', 'score_candidates', 'select', 'decode_latents', 'prompt_tensors', 'write_record',
-           'process_state', 'check_set_inputs', 'pending', 'remove_partial', 'build_set']
+           'process_state', 'check_set_inputs', 'pending', 'remove_partial', 'pipeline_name', 'build_set']
 
 # %% ../nbs/07_build_set.ipynb #bdaf0843
 @dataclass
@@ -212,12 +212,20 @@ def _candidates(pipe, out: Path, todo: list, cfg: BuildConfig, batch_size: int, 
             if stop_after is not None and done >= stop_after: return done
     return done
 
-def build_set(pipe, prompts: list, out, cfg: BuildConfig = BuildConfig(), model_id: str = 'unknown', batch_size: int = 8,
-              keep_all: bool = False, progress: bool = True, stop_after: int | None = None) -> dict:
-    "Generate, score and select MI-TUNE's set for `prompts` into `out` (checked first; resumable; sharded under accelerate)."
+def pipeline_name(pipe) -> str:
+    "A pipeline's name when no model id is given: the folder or Hub id it was loaded from, else its class."
+    return getattr(pipe, 'name_or_path', None) or type(pipe).__name__
+
+def build_set(pipe, prompts: list, out, cfg: BuildConfig = BuildConfig(), batch_size: int = 8, *,
+              model_id: str | None = None, keep_all: bool = False, progress: bool = True,
+              stop_after: int | None = None) -> dict:
+    """Generate, score and select MI-TUNE's set for `prompts` into `out` (checked first; resumable; sharded under
+    accelerate); `model_id`: the model's name in `set.json` (default: `pipeline_name(pipe)`)."""
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool):
+        raise TypeError(f'batch_size must be an int, not {batch_size!r} (give the model id as model_id=...)')
     state, out = process_state(), Path(out)
     prompts = check_set_inputs(pipe, prompts, cfg, batch_size)
-    identity = set_identity(cfg, model_id, pipe, batch_size)
+    identity = set_identity(cfg, model_id or pipeline_name(pipe), pipe, batch_size)
     if state.is_main_process: check_identity(out, identity, write=False)  # refuse before creating anything
     with folder_lock(out, 'build-set', enabled=state.is_main_process):
         if state.is_main_process: check_identity(out, identity); remove_partial(out)  # the lock is ours: any .tmp file is stale

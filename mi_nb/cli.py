@@ -333,7 +333,7 @@ def cmd_build_set(a) -> int:
     if a.prompts is None and not lab: raise PromptError('--prompts is required with --model (a prompt file, one prompt per line)')
     prompts = read_prompts(a.prompts or 'train', lab)[: a.limit]
     pipe, mid = load_for_command(a, lab, None if a.dtype == 'auto' else getattr(torch, a.dtype), adapter=a.adapter)
-    r = build_set(pipe, prompts, out, cfg, mid, a.batch_size, a.keep_all_images)
+    r = build_set(pipe, prompts, out, cfg, a.batch_size, model_id=mid, keep_all=a.keep_all_images)
     if r.get('images') is not None: print(f"{r['prompts']} prompts ({r['new']} new), {r['images']} kept images in {out} ({r['seconds']}s)")
     return 0
 

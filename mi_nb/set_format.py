@@ -88,7 +88,7 @@ def check_identity(out, identity: dict, write: bool = True):
                              'use another --out, or the same settings to resume')
     elif write: write_identity(out, identity)
 
-# %% ../nbs/06a_set_format.ipynb #a792b5d8
+# %% ../nbs/06a_set_format.ipynb #1a96e685
 def records(out) -> list:
     "Every finished record (sidecar JSON) of the set in `out`, sorted by prompt."
     return sorted((json.loads(p.read_text()) for p in Path(out, 'records').glob('*.json')), key=lambda r: r['prompt'])
@@ -98,10 +98,13 @@ def has_record(set_dir, key: str) -> bool:
     return record_path(set_dir, key, '.json').exists()
 
 def _metadata_line(r: dict, rank: int, j: int, f: str, identity: dict) -> str:
+    "The metadata line of kept image `f`, candidate `j` of record `r`, at `rank`."
     sampler = dict(scheduler=identity['scheduler'], steps=identity['num_inference_steps'],
                    guidance=identity['guidance_scale'])
-    return json.dumps(dict(file_name=f, prompt=r['prompt'], score=r['scores'][j], mi=r.get('trajectory', r['scores'])[j],
-                           rank=rank, candidate=j, seed=r['seeds'][j], model=identity['model'], **sampler), sort_keys=True)
+    mi = r.get('trajectory', r['scores'])[j]
+    line = dict(file_name=f, prompt=r['prompt'], score=r['scores'][j], mi=mi, rank=rank, candidate=j,
+                seed=r['seeds'][j], model=identity['model'], **sampler)
+    return json.dumps(line, sort_keys=True)
 
 def write_metadata(out, identity: dict) -> int:
     "Rebuild `metadata.jsonl` from the records; returns the number of lines."
@@ -121,7 +124,7 @@ def weigh_records(set_dir, weights: dict) -> int:
     for r in changed: atomic_write_json(record_path(set_dir, r['key'], '.json'), {**r, 'weight': weights[r['key']]})
     return len(changed)
 
-# %% ../nbs/06a_set_format.ipynb #fa5cae17
+# %% ../nbs/06a_set_format.ipynb #8ce82e54
 def split_records(names: list, val_fraction: float, seed: int = 0) -> tuple:
     "Split record `names` into sorted (train, val) lists; `round(val_fraction * n)` go to val (at least one if > 0)."
     names = sorted(names)
@@ -138,7 +141,8 @@ def read_record(path) -> dict:
                          '(delete the file and its .json, rerun build-set)') from None
     if 'latents' not in t or 'prompt_embeds' not in t:
         raise ValueError(f'{path} lacks latents or prompt_embeds: not a set record')
-    if t['latents'].ndim != 4: raise ValueError(f'{path}: latents must be [k, C, h, w], got {tuple(t["latents"].shape)}')
+    if t['latents'].ndim != 4:
+        raise ValueError(f'{path}: latents must be [k, C, h, w], got {tuple(t["latents"].shape)}')
     if not torch.isfinite(t['latents']).all():
         raise ValueError(f'{path}: its latents are not finite (NaN or inf): the set is damaged')
     return t
@@ -148,7 +152,8 @@ def _header(f: Path) -> dict:
     from safetensors import safe_open
     try:
         with safe_open(str(f), 'pt') as h: return {k: h.get_slice(k).get_shape() for k in h.keys()}
-    except Exception as e: raise ValueError(f'{f} cannot be read ({type(e).__name__}: {e}); the set is damaged') from None
+    except Exception as e:
+        raise ValueError(f'{f} cannot be read ({type(e).__name__}: {e}); the set is damaged') from None
 
 def check_set(path) -> int:
     "Check a set folder by its records' headers (readable, with latents and embeddings); returns how many records."
@@ -163,7 +168,7 @@ def check_set(path) -> int:
             raise ValueError(f'{f} is not a set record (it needs latents [k, C, h, w] and prompt_embeds)')
     return len(files)
 
-# %% ../nbs/06a_set_format.ipynb #f110f194
+# %% ../nbs/06a_set_format.ipynb #435d1d21
 def read_metadata(set_dir) -> list | None:
     "The lines of the set's `metadata.jsonl` (None when it has none); `ValueError` naming a line that is not JSON."
     f = Path(set_dir) / 'metadata.jsonl'
@@ -192,7 +197,8 @@ def shown_ranks(set_dir, sidecars: dict) -> tuple:
     held = {f for r in sidecars.values() if r for f in r.get('files', [])}
     stray = sorted(f for f in listed if f not in held)
     notes = [f'{len(gone)} kept image(s) deleted or not in metadata.jsonl ({_few(gone)}): not trained'] if gone else []
-    if stray: notes.append(f'{len(stray)} listed image(s) that no record holds ({_few(stray)}): not trained (no latents)')
+    if stray:
+        notes.append(f'{len(stray)} listed image(s) that no record holds ({_few(stray)}): not trained (no latents)')
     if other: notes.append(f"{len(other)} image(s) listed under another prompt ({_few(other)}): trained with their "
                            "record's prompt")
     return ranks, notes
@@ -216,7 +222,7 @@ def _sidecar(set_dir, name: str) -> dict | None:
     f = record_path(set_dir, name, '.json')
     return json.loads(f.read_text()) if f.exists() else None
 
-# %% ../nbs/06a_set_format.ipynb #61f181b0
+# %% ../nbs/06a_set_format.ipynb #933b8c7f
 class SynthSet(torch.utils.data.Dataset):
     """One item per kept latent of the set in `path` that a reader of the set still sees (`shown_ranks`): a dict of
     `latents` [C, h, w], `prompt_embeds` [L, D] (+ `pooled_prompt_embeds` of SDXL/SD3, SDXL's `add_time_ids`).
@@ -224,7 +230,8 @@ class SynthSet(torch.utils.data.Dataset):
     def __init__(self, path, split: str = 'all', val_fraction: float = 0.0, seed: int = 0):
         self.path = Path(path)
         files = sorted((self.path / 'records').glob('*.safetensors'))
-        if not files: raise FileNotFoundError(f'no records in {self.path / "records"} (expected <key>.safetensors files)')
+        if not files:
+            raise FileNotFoundError(f'no records in {self.path / "records"} (expected <key>.safetensors files)')
         self.info = read_identity(self.path)
         sides = {p.stem: _sidecar(self.path, p.stem) for p in files}
         shown, self.notes = shown_ranks(self.path, sides)

@@ -1,4 +1,5 @@
-"The package's shape: one-way layers (the generic library never reaches into the lab), small functions, and chapters that show each exported function at work."
+"""The package's shape: one-way layers (the generic library never reaches into the lab), one writer of set folders,
+small modules and functions, and chapters that show each exported function at work."""
 import ast, json, re
 from pathlib import Path
 from conftest import ROOT
@@ -6,7 +7,7 @@ from conftest import ROOT
 PKG = ROOT / 'mi_nb'
 GENERIC = ('core', 'mi', 'set_format', 'build_set', 'adapter', 'runs', 'finetune', 'mitune',
            'evaluate')  # the layers below the lab, in order
-ABOVE = ('fixtures', 'cli', '_modidx', '__init__')                               # test fixtures and the command line may use the lab
+ABOVE = ('fixtures', 'cli', '_modidx', '__init__')  # test fixtures and the command line may use the lab
 
 def _imports(path: Path, package: str) -> list:
     "Every module `path` imports, anywhere in the file (top level or inside functions), relative imports resolved."
@@ -35,7 +36,8 @@ def test_generic_layers_never_import_the_lab():
 
 def test_the_import_walker_sees_imports_inside_functions(tmp_path):
     f = tmp_path / 'x.py'
-    f.write_text('def f():\n    from mi_nb.lab.world import lab_prompts\n    from .lab import model\n    import mi_nb.lab.oracle\n')
+    f.write_text('def f():\n    from mi_nb.lab.world import lab_prompts\n    from .lab import model\n'
+                 '    import mi_nb.lab.oracle\n')
     assert {'mi_nb.lab.world', 'mi_nb.lab', 'mi_nb.lab.oracle'} <= set(_imports(f, 'mi_nb'))
 
 SET_FORMAT = 'set_format.py'  # the one module that writes set folders (nbs/06a_set_format.ipynb)
@@ -52,10 +54,12 @@ def _path_like(node, tainted: set) -> bool:
     like = lambda n: _path_like(n, tainted)
     if isinstance(node, ast.Constant):
         v = node.value
-        return isinstance(v, str) and (v in ('metadata.jsonl', 'set.json') or v.startswith(tuple(f'{d}/' for d in LAYOUT)))
+        folders = tuple(f'{d}/' for d in LAYOUT)
+        return isinstance(v, str) and (v in ('metadata.jsonl', 'set.json') or v.startswith(folders))
     if isinstance(node, ast.JoinedStr): return bool(node.values) and like(node.values[0])
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-        return (isinstance(node.right, ast.Constant) and node.right.value in LAYOUT) or like(node.left) or like(node.right)
+        joined = isinstance(node.right, ast.Constant) and node.right.value in LAYOUT
+        return joined or like(node.left) or like(node.right)
     if isinstance(node, ast.Name): return node.id in tainted
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)): return any(like(e) for e in node.elts)
     if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)): return like(node.elt)
@@ -64,7 +68,7 @@ def _path_like(node, tainted: set) -> bool:
     if isinstance(node, ast.Attribute): return node.attr == 'parent' and like(node.value)
     if isinstance(node, ast.Call):
         f = node.func
-        if isinstance(f, ast.Name) and f.id in ('zip', 'enumerate', 'sorted', 'list', 'tuple', 'reversed', 'Path', 'str'):
+        if isinstance(f, ast.Name) and f.id in ('zip', 'enumerate', 'sorted', 'list', 'tuple', 'reversed', 'Path'):
             return any(like(a) for a in node.args)
         return isinstance(f, ast.Attribute) and f.attr in PATH_METHODS and like(f.value)
     return False
@@ -74,13 +78,14 @@ def _targets(node) -> list:
     if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         ts, value = (node.targets if isinstance(node, ast.Assign) else [node.target]), node.value
     elif isinstance(node, (ast.For, ast.comprehension)): ts, value = [node.target], node.iter
-    elif isinstance(node, ast.withitem) and node.optional_vars is not None: ts, value = [node.optional_vars], node.context_expr
+    elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+        ts, value = [node.optional_vars], node.context_expr
     elif isinstance(node, ast.NamedExpr): ts, value = [node.target], node.value
     else: return []
     return [(n.id, value) for t in ts for n in ast.walk(t) if isinstance(n, ast.Name)] if value is not None else []
 
 def _scopes(tree) -> list:
-    "The module and each function: the scopes whose bindings are followed (a function's own, with those of its inner ones)."
+    "The module and each function: the scopes whose bindings are followed (a function's with its inner ones')."
     return [tree] + [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
 def _in_scope(scope) -> list:
@@ -90,7 +95,8 @@ def _in_scope(scope) -> list:
     while todo:
         n = todo.pop()
         out.append(n)
-        if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)): todo += list(ast.iter_child_nodes(n))
+        if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            todo += list(ast.iter_child_nodes(n))
     return out
 
 def _writes(call: ast.Call) -> bool:
@@ -104,7 +110,7 @@ def _writes(call: ast.Call) -> bool:
 
 def set_writers(source: str) -> list:
     """Line numbers of calls that write a piece of a set folder: a writing call whose arguments or receiver name a set
-    path, directly or through a variable of the same function bound to one (through assignments, loops, comprehensions)."""
+    path, directly or through a variable of the same function bound to one (assignments, loops, comprehensions)."""
     hits = set()
     for scope in _scopes(ast.parse(source)):
         nodes, tainted = _in_scope(scope), set()
@@ -116,7 +122,8 @@ def set_writers(source: str) -> list:
         for node in nodes:
             if not (isinstance(node, ast.Call) and _writes(node)): continue
             f = node.func
-            parts = list(node.args) + [k.value for k in node.keywords] + ([f.value] if isinstance(f, ast.Attribute) else [])
+            parts = list(node.args) + [k.value for k in node.keywords]
+            if isinstance(f, ast.Attribute): parts.append(f.value)
             if any(_path_like(p, tainted) for p in parts): hits.add(node.lineno)
     return sorted(hits)
 
@@ -148,26 +155,59 @@ def other_scope(out): f = out / 'report.json'; f.write_text('')
 
 def test_one_module_writes_set_folders():
     "records/, images/, candidates/, metadata.jsonl and set.json are written by mi_nb/set_format.py alone."
-    files = [p for p in PKG.rglob('*.py') if p.name not in (SET_FORMAT, '_modidx.py')] + sorted((ROOT / 'tools').glob('*.py'))
+    files = [p for p in PKG.rglob('*.py') if p.name not in (SET_FORMAT, '_modidx.py')]
+    files += sorted((ROOT / 'tools').glob('*.py'))
     assert set_writers((PKG / SET_FORMAT).read_text()), 'the set format module writes nothing?'
     others = [f'{p.relative_to(ROOT)}:{n}' for p in files for n in set_writers(p.read_text())]
     assert not others, f'set folders written outside mi_nb/{SET_FORMAT}: {others}'
+
+def test_top_level_api():
+    "mi_nb/__init__.py: nbdev's version line first (put_version_in_init), then the public names, all in `__all__`."
+    import configparser, mi_nb
+    cfg = configparser.ConfigParser(); cfg.read(ROOT / 'settings.ini')
+    text = (PKG / '__init__.py').read_text()
+    assert text.splitlines()[0] == f'__version__ = "{cfg["DEFAULT"]["version"]}"'
+    tree = ast.parse(text)
+    names = {a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom) for a in n.names}
+    assert names == set(mi_nb.__all__)
+    assert all(getattr(mi_nb, n).__name__ == n for n in mi_nb.__all__)
+    above = ('mi_nb.lab', 'mi_nb.cli', 'mi_nb.fixtures')  # `import mi_nb` stays generic
+    assert not [i for i in _imports(PKG / '__init__.py', 'mi_nb') if i.startswith(above)]
 
 def _functions(path: Path):
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)): yield node.name, node.end_lineno - node.lineno + 1
 
 def test_no_function_over_60_lines():
-    long = [f'{p.relative_to(ROOT)}:{n} ({k} lines)' for p in PKG.rglob('*.py') if p.name != '_modidx.py' for n, k in _functions(p) if k > 60]
+    long = [f'{p.relative_to(ROOT)}:{n} ({k} lines)' for p in PKG.rglob('*.py') if p.name != '_modidx.py'
+            for n, k in _functions(p) if k > 60]
     assert not long, long
 
-def test_finetune_is_spread_over_small_modules():
-    for name in ('adapter', 'runs', 'finetune', 'mitune'):
-        n = len((PKG / f'{name}.py').read_text().splitlines())
-        assert n <= 370, f'mi_nb/{name}.py has {n} lines'
+def _statements(node) -> int:
+    "Statements in `node` (nested ones included, the node itself not): a size that packing lines cannot shrink."
+    return sum(isinstance(n, ast.stmt) for n in ast.walk(node)) - (not isinstance(node, ast.Module))
+
+MODULE_STATEMENTS, FUNCTION_STATEMENTS = 350, 40
+
+def test_generic_modules_are_small():
+    "Every generic module within a statement budget (finetune is spread over adapter, runs and finetune)."
+    big = {n: k for n in GENERIC if (k := _statements(ast.parse((PKG / f'{n}.py').read_text()))) > MODULE_STATEMENTS}
+    assert not big, f'modules over {MODULE_STATEMENTS} statements: {big}'
+
+def test_no_function_over_40_statements():
+    big = [f'{p.relative_to(ROOT)}:{n.name} ({k})' for p in PKG.rglob('*.py') if p.name != '_modidx.py'
+           for n in ast.walk(ast.parse(p.read_text())) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+           and (k := _statements(n)) > FUNCTION_STATEMENTS]
+    assert not big, big
+
+def test_statement_counts_ignore_line_packing():
+    packed = 'def f(x):\n    a = x; b = a + 1; return b\n'
+    spread = 'def f(x):\n    a = x\n    b = a + 1\n    return b\n'
+    assert _statements(ast.parse(packed).body[0]) == _statements(ast.parse(spread).body[0]) == 3
 
 def _exercised(nbs: Path) -> tuple:
-    "(exported public functions and classes shown in a code cell after their definition and before the next export cell, all of them, the missing)"
+    """(exported public functions and classes shown in a code cell after their definition and before the next export
+    cell, all of them, the missing)"""
     hit, tot, missing = 0, 0, []
     for nb in sorted(nbs.glob('*.ipynb')):
         cells = [(c['cell_type'], ''.join(c['source'])) for c in json.loads(nb.read_text())['cells']]

@@ -86,8 +86,8 @@ def truth_set(pipe, prompts, out, k: int = 1, seed: int = 0) -> Path:
         side = dict(prompt=p, key=key, kept=list(range(k)), files=files, score='truth', scores=[0.0] * k,
                     trajectory=[0.0] * k, seeds=[derive_seed(seed, p, j, 'truth') for j in range(k)])
         save_record(out, side, dict(latents=lat, **cond))
-    identity = dict(format=FORMAT, model='ground truth (the lab renderer)', pipeline=type(pipe).__name__, scheduler='none',
-                    vae_scaling_factor=float(pipe.vae.config.scaling_factor), keep=k, seed=seed, select='truth',
+    identity = dict(format=FORMAT, model='ground truth (the lab renderer)', pipeline=type(pipe).__name__,
+                    scheduler='none', vae_scaling_factor=float(pipe.vae.config.scaling_factor), keep=k, seed=seed, select='truth',
                     num_inference_steps=0, guidance_scale=0.0)
     write_identity(out, identity); write_metadata(out, identity)
     return out
@@ -106,7 +106,7 @@ def weigh_categories(set_dir, mix: dict | None = None) -> dict:
 def build_pool(pipe, prompts, out, c: Compare, seed: int, progress: bool = True) -> Path:
     "Every candidate of every prompt (kept, in trajectory-MI order): the pool all selections draw from."
     cfg = BuildConfig(candidates=c.candidates, keep=c.candidates, seed=seed, **{**LAB_SAMPLING, **({'guidance_scale': c.pool_guidance} if c.pool_guidance else {})})
-    build_set(pipe, prompts, out, cfg, 'mi_nb-lab', c.batch_size, progress=progress)
+    build_set(pipe, prompts, out, cfg, c.batch_size, model_id='mi_nb-lab', progress=progress)
     return Path(out)
 
 def pool_rows(pool) -> list:

@@ -121,7 +121,8 @@ def run_lab(out, run: LabRun = LabRun(), model=None, device=None, progress: bool
     bcfg = BuildConfig(candidates=run.candidates, keep=run.keep, seed=run.seed, score=run.score, select=run.select,
                        **{**LAB_SAMPLING, 'guidance_scale': run.pool_guidance})
     train = spread(lab_prompts('train'), run.train_prompts)
-    t1 = time.time(); build_set(pipe, train, out / 'set', bcfg, 'mi_nb-lab', run.batch_size, keep_all=True, progress=progress)
+    t1 = time.time()
+    build_set(pipe, train, out / 'set', bcfg, run.batch_size, model_id='mi_nb-lab', keep_all=True, progress=progress)
     t['build_set'] = time.time() - t1
     ranking = ranking_metrics(candidate_verdicts(out / 'set'))
     t2 = time.time()
