@@ -5,7 +5,7 @@ from pathlib import Path
 from conftest import ROOT
 
 PKG = ROOT / 'mi_nb'
-GENERIC = ('core', 'mi', 'set_format', 'build_set', 'adapter', 'runs', 'finetune', 'mitune',
+GENERIC = ('core', 'mi', 'set_format', 'build_set', 'adapter', 'losses', 'runs', 'finetune', 'mitune',
            'evaluate')  # the layers below the lab, in order
 ABOVE = ('fixtures', 'cli', '_modidx', '__init__')  # test fixtures and the command line may use the lab
 

@@ -44,8 +44,8 @@ torch.set_num_threads(int(os.environ.get('CEILING_THREADS', '1')))
 from mi_nb.core import derive_seed, save_tensors, load_tensors, atomic_write_json, atomic_write_text, model_fingerprint, load_tuned
 from mi_nb.set_format import prompt_key, SynthSet, save_record, write_identity
 from mi_nb.finetune import FinetuneConfig, finetune
-from mi_nb.adapter import (denoise_loss, add_adapter, lora_config, drop_prompts, empty_prompt_cond, save_adapter,
-                           trainable_state, EMA)
+from mi_nb.adapter import add_adapter, lora_config, save_adapter, trainable_state
+from mi_nb.losses import denoise_loss, drop_prompts, empty_prompt_cond, EMA
 from mi_nb.runs import batch_indices
 from mi_nb.lab.world import render, parse_prompt, lab_prompts, CATEGORIES
 from mi_nb.lab.model import load_pipeline, lab_weights_dir, LAB_SAMPLING, LAB_FINETUNE, LAB_POOL_GUIDANCE
