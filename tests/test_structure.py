@@ -7,7 +7,7 @@ from conftest import ROOT
 PKG = ROOT / 'mi_nb'
 GENERIC = ('core', 'mi', 'set_format', 'build_set', 'adapter', 'losses', 'runs', 'finetune', 'mitune',
            'evaluate')  # the layers below the lab, in order
-ABOVE = ('fixtures', 'cli', '_modidx', '__init__')  # test fixtures and the command line may use the lab
+ABOVE = ('fixtures', 'args', 'cli', '_modidx', '__init__')  # test fixtures and the command line may use the lab
 
 def _imports(path: Path, package: str) -> list:
     "Every module `path` imports, anywhere in the file (top level or inside functions), relative imports resolved."
@@ -30,9 +30,16 @@ def test_generic_layers_never_import_the_lab():
     for i, name in enumerate(GENERIC):
         for imp in _imports(PKG / f'{name}.py', 'mi_nb'):
             assert not imp.startswith('mi_nb.lab'), f'mi_nb/{name}.py imports {imp}'
-            assert not imp.startswith(('mi_nb.cli', 'mi_nb.fixtures')), f'mi_nb/{name}.py imports {imp}'
+            assert not imp.startswith(('mi_nb.cli', 'mi_nb.args', 'mi_nb.fixtures')), f'mi_nb/{name}.py imports {imp}'
             later = [g for g in GENERIC[i + 1:] if imp == f'mi_nb.{g}' or imp.startswith(f'mi_nb.{g}.')]
             assert not later, f'mi_nb/{name}.py imports a higher layer: {imp}'
+
+def test_only_the_labs_command_line_uses_the_command_line():
+    "The lab's commands (lab/cli.py) build on the argument types; no other lab module does, and none imports `mi_nb.cli`."
+    for f in sorted((PKG / 'lab').glob('*.py')):
+        for imp in _imports(f, 'mi_nb.lab'):
+            assert not imp.startswith(('mi_nb.cli', 'mi_nb.fixtures')), f'mi_nb/lab/{f.name} imports {imp}'
+            assert f.stem == 'cli' or not imp.startswith('mi_nb.args'), f'mi_nb/lab/{f.name} imports {imp}'
 
 def test_the_import_walker_sees_imports_inside_functions(tmp_path):
     f = tmp_path / 'x.py'
