@@ -5,7 +5,7 @@ from conftest import ROOT
 
 PKG = ROOT / 'mi_nb'
 GENERIC = ('core', 'mi', 'build_set', 'adapter', 'runs', 'finetune', 'mitune', 'evaluate')  # the layers below the lab, in order
-ABOVE = ('fixtures', 'cli', '_modidx', '__init__')                               # test fixtures and the command line may use the lab
+ABOVE = ('fixtures', 'bench', 'cli', '_modidx', '__init__')                      # fixtures, benchmarks and the command line may use the lab
 
 def _imports(path: Path, package: str) -> list:
     "Every module `path` imports, anywhere in the file (top level or inside functions), relative imports resolved."
