@@ -98,10 +98,10 @@ def default_device() -> torch.device:
     return torch.device('cpu')
 
 def default_dtype(device) -> torch.dtype:
-    "Half precision where it is fast (bf16 on CUDA devices that support it, else fp16 on CUDA), fp32 elsewhere."
+    "Half precision where it is fast on CUDA (bf16 from compute capability 8.0, fp16 below), fp32 elsewhere."
     device = torch.device(device)
-    if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float32
+    if device.type != 'cuda': return torch.float32
+    return torch.bfloat16 if torch.cuda.get_device_capability(device) >= (8, 0) else torch.float16  # T4: emulated bf16
 
 # %% ../nbs/00_core.ipynb #bb5471bb
 def _quota(d: Path, v2: bool) -> float | None:
