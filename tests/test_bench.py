@@ -1,0 +1,36 @@
+"The benchmark harness from the command line (schema, not timing): `python -m mi_nb.bench` and the two recording scripts at toy size."
+import json, os, subprocess, sys
+from pathlib import Path
+from conftest import ROOT, run
+from mi_nb.bench import check_result
+
+def _env(**kw):
+    return {**os.environ, 'PATH': f'{Path(sys.executable).parent}:{os.environ["PATH"]}', **kw}
+
+def test_bench_command_writes_checked_records(tmp_path):
+    p = run([sys.executable, '-m', 'mi_nb.bench', 'overhead', 'builder', '--micro', '--out', str(tmp_path),
+             '--set', 'overhead.models=sd2-tiny', 'repeats=1'])
+    assert 'overhead (' in p.stdout and 'builder (' in p.stdout
+    for name in ('overhead', 'builder'):
+        r = check_result(json.loads((tmp_path / f'{name}-cpu.json').read_text()))
+        assert r['settings']['micro'] is True and r['settings']['repeats'] == 1
+        assert r['env']['command'].startswith('python -m mi_nb.bench overhead builder')
+    assert set(json.loads((tmp_path / 'builder-cpu.json').read_text())['summary']) >= {'slope', 'memory_ratio'}
+
+def test_bench_command_refuses_a_bad_setting_in_one_line(tmp_path):
+    p = run([sys.executable, '-m', 'mi_nb.bench', 'overhead', '--micro', '--out', str(tmp_path), '--set', 'speed=2'],
+            check=False)
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and 'the settings of fig_overhead are' in p.stderr
+    assert not list(tmp_path.iterdir())
+
+def test_record_and_gpu_scripts_at_toy_size(tmp_path):
+    "tools/record_bench.sh and tools/gpu_bench.sh with MICRO=1 (the CPU): each figure's record is written and checked."
+    rec = subprocess.run(['bash', 'tools/record_bench.sh'], cwd=ROOT, capture_output=True, text=True,
+                         env=_env(MICRO='1', OUT=str(tmp_path / 'cpu'), FIGURES='threads finetune', OMP_NUM_THREADS='1'))
+    assert rec.returncode == 0, rec.stdout + rec.stderr
+    gpu = subprocess.run(['bash', 'tools/gpu_bench.sh'], cwd=ROOT, capture_output=True, text=True,
+                         env=_env(MICRO='1', OUT=str(tmp_path / 'gpu'), FIGURES='throughput picks compile', OMP_NUM_THREADS='1'))
+    assert gpu.returncode == 0, gpu.stdout + gpu.stderr
+    files = sorted(p.name for p in (tmp_path / 'cpu').glob('*.json')) + sorted(p.name for p in (tmp_path / 'gpu' / 'bench').glob('*.json'))
+    assert files == ['finetune-cpu.json', 'threads-cpu.json', 'compile-cpu.json', 'picks-cpu.json', 'throughput-cpu.json']
+    for f in [*(tmp_path / 'cpu').glob('*.json'), *(tmp_path / 'gpu' / 'bench').glob('*.json')]: check_result(json.loads(f.read_text()))
