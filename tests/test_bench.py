@@ -1,4 +1,4 @@
-"The benchmark harness from the command line (schema, not timing): `python -m mi_nb.bench` and the two recording scripts at toy size."
+"The benchmark harness from the command line (schema, not timing): `python -m mi_nb.bench` and the recording scripts."
 import json, os, subprocess, sys
 from pathlib import Path
 from conftest import ROOT, run
@@ -20,17 +20,19 @@ def test_bench_command_writes_checked_records(tmp_path):
 def test_bench_command_refuses_a_bad_setting_in_one_line(tmp_path):
     p = run([sys.executable, '-m', 'mi_nb.bench', 'overhead', '--micro', '--out', str(tmp_path), '--set', 'speed=2'],
             check=False)
-    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and 'the settings of fig_overhead are' in p.stderr
-    assert not list(tmp_path.iterdir())
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
+    assert 'the settings of fig_overhead are' in p.stderr and not list(tmp_path.iterdir())
+
+def _script(name: str, out: Path, figures: str) -> list:
+    "Run tools/`name` at toy size (MICRO=1) with `figures`; the checked records it wrote."
+    p = subprocess.run(['bash', f'tools/{name}'], cwd=ROOT, capture_output=True, text=True,
+                       env=_env(MICRO='1', OUT=str(out), FIGURES=figures, OMP_NUM_THREADS='1'))
+    assert p.returncode == 0, p.stdout + p.stderr
+    return sorted((f.name, check_result(json.loads(f.read_text()))['figure']) for f in out.rglob('*.json'))
 
 def test_record_and_gpu_scripts_at_toy_size(tmp_path):
-    "tools/record_bench.sh and tools/gpu_bench.sh with MICRO=1 (the CPU): each figure's record is written and checked."
-    rec = subprocess.run(['bash', 'tools/record_bench.sh'], cwd=ROOT, capture_output=True, text=True,
-                         env=_env(MICRO='1', OUT=str(tmp_path / 'cpu'), FIGURES='threads finetune', OMP_NUM_THREADS='1'))
-    assert rec.returncode == 0, rec.stdout + rec.stderr
-    gpu = subprocess.run(['bash', 'tools/gpu_bench.sh'], cwd=ROOT, capture_output=True, text=True,
-                         env=_env(MICRO='1', OUT=str(tmp_path / 'gpu'), FIGURES='throughput picks compile', OMP_NUM_THREADS='1'))
-    assert gpu.returncode == 0, gpu.stdout + gpu.stderr
-    files = sorted(p.name for p in (tmp_path / 'cpu').glob('*.json')) + sorted(p.name for p in (tmp_path / 'gpu' / 'bench').glob('*.json'))
-    assert files == ['finetune-cpu.json', 'threads-cpu.json', 'compile-cpu.json', 'picks-cpu.json', 'throughput-cpu.json']
-    for f in [*(tmp_path / 'cpu').glob('*.json'), *(tmp_path / 'gpu' / 'bench').glob('*.json')]: check_result(json.loads(f.read_text()))
+    "tools/record_bench.sh and tools/gpu_bench.sh with MICRO=1 (on the CPU): each figure's record written and checked."
+    assert [f for f, _ in _script('record_bench.sh', tmp_path / 'cpu', 'threads finetune')] == [
+        'finetune-cpu.json', 'threads-cpu.json']
+    assert [f for f, _ in _script('gpu_bench.sh', tmp_path / 'gpu', 'throughput picks compile')] == [
+        'compile-cpu.json', 'picks-cpu.json', 'throughput-cpu.json']
