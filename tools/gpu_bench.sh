@@ -31,7 +31,7 @@ else
   export PYTHONPATH=$PWD
 fi
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
-python3 -c "import torch; print('torch', torch.__version__, torch.cuda.is_available() and torch.cuda.get_device_name(0))"
+python3 -c "import torch as t; print('torch', t.__version__, t.cuda.is_available() and t.cuda.get_device_name(0))"
 t0=$SECONDS
 status=0
 if [ "${MICRO:-0}" = 1 ]; then
