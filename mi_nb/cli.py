@@ -481,7 +481,7 @@ def main(argv=None) -> int:
     if not hasattr(a, 'func'):
         (p if a.command is None else p._subparsers._group_actions[0].choices[a.command]).print_help()
         return 0 if a.command is not None or argv == [] else 2
-    from .core import configure_threads; configure_threads()  # CPU threads that survive a busy machine (chapter 0)
+    from mi_nb.core import configure_threads; configure_threads()  # CPU threads that survive a busy machine (chapter 0)
     try: return a.func(a)
     except ERRORS as e:
         if os.environ.get('MI_NB_DEBUG'): raise
