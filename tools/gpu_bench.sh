@@ -12,7 +12,8 @@
 #   here:       echo /.whl/ >> .git/info/exclude
 #               python3 -m pip download --no-deps --only-binary=:all: -d .whl diffusers==0.42.1   # pure-Python wheel
 #   device run: command "bash tools/gpu_bench.sh", carry [".whl"], timeout_s 540
-#   back here:  copy $OUT/bench/*-cuda.json into nbs/results/bench/ (chapter 18 reads them)
+#   back here:  copy $OUT/bench/*-cuda.json into nbs/results/bench/, then refresh chapter 18's outputs:
+#               jupyter nbconvert --to notebook --execute --inplace nbs/18_performance.ipynb && nbdev_clean
 #
 # The device machine has torch, transformers, peft, accelerate, pandas and matplotlib but no diffusers (carried as a
 # wheel) and no network. FIGURES picks figures. MICRO=1 runs the same figures at toy sizes on whatever device there is

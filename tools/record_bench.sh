@@ -8,8 +8,10 @@
 #   throughput  candidates per second at SD-2.1-base's layout with widths / 8, 128 px, M = 50, 10 steps:
 #               mi_nb in fp32 and bf16 against the baseline loop with the reference code's costs
 #
-#   bash tools/record_bench.sh        on a machine with nothing else running (about 35 minutes on 2 cores; the
-#                                     threads figure is most of it, its runs beside busy processes the slowest)
+#   bash tools/record_bench.sh        on a machine with nothing else running: about 30 minutes on 2 cores (an
+#                                     estimate from toy runs; the threads figure is most of it, and its runs of
+#                                     torch's default threads beside busy processes the least predictable part)
+# then it re-runs chapter 18 (nbconvert, nbdev_clean) so that its outputs show the records; commit both.
 #
 # It refuses to start while the 1-minute load average is above 0.5 (FORCE=1 starts anyway; each record keeps the
 # load average it saw). The thread variables of this shell are ignored: each figure runs with mi_nb's choice (the
@@ -37,3 +39,7 @@ t0=$SECONDS
 python3 -m mi_nb.bench "${figs[@]}" --out "$OUT" --set \
   throughput.model=sd21-small throughput.px=128 throughput.steps=10 throughput.dtypes=fp32,bf16
 echo "recorded into $OUT in $((SECONDS - t0)) s; load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$OUT" = nbs/results/bench ]; then  # chapter 18 shows the new records
+  OMP_NUM_THREADS=1 jupyter nbconvert --to notebook --execute --inplace nbs/18_performance.ipynb
+  nbdev_clean --fname nbs/18_performance.ipynb
+fi
