@@ -287,6 +287,7 @@ def main(argv=None) -> int:
         if not hasattr(a, 'func'):
             (p if a.command is None else p._subparsers._group_actions[0].choices[a.command]).print_help()
             return 0 if a.command is not None or argv == [] else 2
+        from mi_nb.core import configure_threads; configure_threads()  # threads that survive a busy CPU (ch. 0)
         return a.func(a)
     except KeyboardInterrupt: return _say(a, f'interrupted; {a.on_interrupt}', 130)
     except Exception as e:

@@ -12,9 +12,11 @@ import torch
 # %% auto #0
 __all__ = ['FAMILIES', 'atomic_write_bytes', 'atomic_write_text', 'atomic_write_json', 'save_tensors', 'load_tensors',
            'save_optimizer', 'load_optimizer', 'derive_seed', 'short_hash', 'default_device', 'default_dtype',
-           'png_bytes', 'LockedError', 'lock_folder', 'folder_lock', 'PromptError', 'check_prompts', 'read_prompt_file',
-           'quiet_loading', 'pipeline_family', 'is_hub_id', 'check_model_folder', 'model_class', 'model_family',
-           'denoiser_name', 'denoiser', 'load_tuned', 'load_pipeline', 'model_fingerprint', 'model_id']
+           'cgroup_cpu_limit', 'cpu_times', 'busy_between', 'busy_cpus', 'usable_cpus', 'cpu_threads', 'physical_cores',
+           'user_threads', 'configure_threads', 'png_bytes', 'LockedError', 'lock_folder', 'folder_lock', 'PromptError',
+           'check_prompts', 'read_prompt_file', 'quiet_loading', 'pipeline_family', 'is_hub_id', 'check_model_folder',
+           'model_class', 'model_family', 'denoiser_name', 'denoiser', 'load_tuned', 'load_pipeline',
+           'model_fingerprint', 'model_id']
 
 # %% ../nbs/00_core.ipynb #33de772f
 def _umask() -> int:
@@ -97,10 +99,113 @@ def default_device() -> torch.device:
     return torch.device('cpu')
 
 def default_dtype(device) -> torch.dtype:
-    "Half precision where it is fast (bf16 on CUDA devices that support it, else fp16 on CUDA), fp32 elsewhere."
+    "Half precision where it is fast on CUDA (bf16 from compute capability 8.0, fp16 below), fp32 elsewhere."
     device = torch.device(device)
-    if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float32
+    if device.type != 'cuda': return torch.float32
+    return torch.bfloat16 if torch.cuda.get_device_capability(device) >= (8, 0) else torch.float16  # T4: emulated bf16
+
+# %% ../nbs/00_core.ipynb #bb5471bb
+def _quota(d: Path, v2: bool) -> float | None:
+    "The CPU quota of cgroup folder `d` in CPUs (quota / period), or None if it has none or cannot be read."
+    try:
+        if v2:
+            q, p = (d / 'cpu.max').read_text().split()[:2]
+            return None if q == 'max' else int(q) / int(p)
+        q, p = (int((d / f'cpu.cfs_{k}_us').read_text()) for k in ('quota', 'period'))
+        return q / p if q > 0 and p > 0 else None
+    except (OSError, ValueError): return None
+
+def cgroup_cpu_limit(root='/sys/fs/cgroup', proc='/proc/self/cgroup') -> float | None:
+    "The CPU quota of this process's cgroups in CPUs (the tightest along each path; v2 and v1), or None without one."
+    try: lines = Path(proc).read_text().splitlines()
+    except OSError: return None
+    found = []
+    for line in lines:
+        _, ctrls, rel = (line.split(':', 2) + ['', ''])[:3]
+        v2 = ctrls == ''
+        if not v2 and 'cpu' not in ctrls.split(','): continue
+        base = Path(root) if v2 else next((Path(root) / m for m in ('cpu', 'cpu,cpuacct', ctrls)
+                                           if (Path(root) / m).is_dir()), None)
+        if base is None: continue
+        d = base / rel.strip('/')
+        for folder in [d, *d.parents]:
+            if folder == base.parent: break
+            found.append(_quota(folder, v2))
+    found = [q for q in found if q is not None]
+    return min(found) if found else None
+
+# %% ../nbs/00_core.ipynb #7e6b3de0
+def cpu_times(text: str) -> dict:
+    "Per-CPU times of `/proc/stat`'s text: {cpu: (user, nice, system, idle, iowait, irq, softirq, steal)}."
+    out = {}
+    for line in text.splitlines():
+        head, *vals = line.split() or ['']
+        if head.startswith('cpu') and head[3:].isdigit(): out[int(head[3:])] = tuple(int(v) for v in (vals + ['0'] * 8)[:8])
+    return out
+
+def busy_between(before: dict, after: dict, cpus, count_nice: bool = False) -> float:
+    "CPUs' worth of busy time on `cpus` between two `cpu_times` readings (niced time only if `count_nice`)."
+    busy = 0.0
+    for c in cpus:
+        if c not in before or c not in after: continue
+        d = [a - b for a, b in zip(after[c], before[c])]
+        if sum(d) > 0: busy += (d[0] + d[2] + d[5] + d[6] + d[7] + (d[1] if count_nice else 0)) / sum(d)
+    return busy
+
+def _affinity() -> set:
+    return os.sched_getaffinity(0) if hasattr(os, 'sched_getaffinity') else set(range(os.cpu_count() or 1))
+
+def busy_cpus(seconds: float = 0.25, cpus=None, stat='/proc/stat') -> float:
+    "How many of `cpus` (default: this process's) other work keeps busy, over `seconds`; 0.0 where `stat` is unreadable."
+    import time
+    cpus = _affinity() if cpus is None else cpus
+    try:
+        before = cpu_times(Path(stat).read_text()); time.sleep(seconds); after = cpu_times(Path(stat).read_text())
+    except OSError: return 0.0
+    return busy_between(before, after, cpus, count_nice=os.getpriority(os.PRIO_PROCESS, 0) > 0)
+
+# %% ../nbs/00_core.ipynb #fa398ae2
+def usable_cpus() -> int:
+    "CPUs this process may use: its affinity mask, capped by its cgroup CPU quota (rounded down, at least 1)."
+    n, q = len(_affinity()), cgroup_cpu_limit()
+    return max(1, min(n, int(q + 1e-9))) if q else n
+
+def cpu_threads(busy: float | None = None) -> int:
+    "CPU threads for torch that do not collapse on a shared machine: the usable CPUs not kept `busy` by other work."
+    cpus = _affinity()
+    busy = busy_cpus(cpus=cpus) if busy is None else busy
+    return max(1, min(usable_cpus(), int(len(cpus) - busy + 0.5)))
+
+# %% ../nbs/00_core.ipynb #5c5ac000
+_CONFIGURED = []  # the thread counts configure_threads set in this process
+
+def physical_cores(cpus=None) -> int:
+    "Physical cores among `cpus` (default: the affinity mask), from sysfs topology; the CPU count where it is missing."
+    cpus = _affinity() if cpus is None else cpus
+    cores = set()
+    for c in cpus:
+        t = Path(f'/sys/devices/system/cpu/cpu{c}/topology')
+        try: cores.add((t / 'physical_package_id').read_text().strip() + ':' + (t / 'core_id').read_text().strip())
+        except OSError: return len(cpus)
+    return len(cores) or len(cpus)
+
+def user_threads() -> str | None:
+    "What fixed torch's CPU threads already: `OMP_NUM_THREADS=..`, `MKL_NUM_THREADS=..`, a `torch.set_num_threads(..)`, or None."
+    for v in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+        if os.environ.get(v, '').strip(): return f'{v}={os.environ[v].strip()}'
+    n = torch.get_num_threads()
+    return None if n in {len(_affinity()), physical_cores(), *_CONFIGURED[-1:]} else f'torch.set_num_threads({n})'
+
+def configure_threads(n: int | None = None) -> dict:
+    "Give torch `n` CPU threads, or `cpu_threads()` unless the user chose already; returns the count and who chose it."
+    if n is None:
+        chosen = user_threads()
+        if chosen: return dict(threads=torch.get_num_threads(), by=chosen)
+    by = 'cpu_threads (usable CPUs not kept busy)' if n is None else 'argument'
+    n = cpu_threads() if n is None else int(n)
+    if n < 1: raise ValueError(f'threads must be at least 1, not {n}')
+    torch.set_num_threads(n); _CONFIGURED.append(n)
+    return dict(threads=n, by=by)
 
 # %% ../nbs/00_core.ipynb #9d936e32
 def png_bytes(obj, dpi: int = 100) -> bytes:

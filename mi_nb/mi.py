@@ -13,8 +13,8 @@ from .core import pipeline_family, denoiser
 __all__ = ['SELF_SCORES', 'train_steps', 'noise_schedule', 'mi_weights', 'eps_factor', 'step_widths', 'trajectory_scores',
            'MIEstimate', 'stratified_timesteps', 'collapsed_strata_se', 'renoise_terms', 'term_weights', 'renoise_mi',
            'renoise_pmi', 'contrastive_pmi', 'counterfactual_prompts', 'is_flow_matching', 'check_pipeline',
-           'MIRecorder', 'rfmi_weights', 'rfmi_scores', 'prompt_conditions', 'images_to_latents', 'pipeline_renoise_mi',
-           'pipeline_scores', 'benchmark_recorder']
+           'MIRecorder', 'compile_denoiser', 'rfmi_weights', 'rfmi_scores', 'prompt_conditions', 'images_to_latents',
+           'pipeline_renoise_mi', 'pipeline_scores', 'benchmark_recorder']
 
 # %% ../nbs/06_mi.ipynb #14c7163c
 def train_steps(scheduler) -> int:
@@ -295,6 +295,13 @@ class MIRecorder:
         t_min = self.t_min if t_min is None else t_min
         out = [(rfmi_scores if r.flow else trajectory_scores)(*r.stacked(), r.scheduler, t_min, mode) for r in self._runs]
         return torch.cat(out) if out else torch.zeros(0, dtype=torch.float64)
+
+# %% ../nbs/06_mi.ipynb #cb05c3a9
+def compile_denoiser(pipe, **compile_kw):
+    "Compile the `forward` of `pipe`'s denoiser with `torch.compile(**compile_kw)` (hooks stay eager); returns `pipe`."
+    net = denoiser(pipe)
+    net.forward = torch.compile(type(net).forward.__get__(net), **compile_kw)
+    return pipe
 
 # %% ../nbs/06_mi.ipynb #f07ed442
 def rfmi_weights(timesteps: torch.Tensor, scheduler, t_min: float = 50) -> torch.Tensor:

@@ -7,7 +7,7 @@ from conftest import ROOT
 PKG = ROOT / 'mi_nb'
 GENERIC = ('core', 'mi', 'set_format', 'build_set', 'adapter', 'losses', 'runs', 'finetune', 'mitune',
            'evaluate')  # the layers below the lab, in order
-ABOVE = ('fixtures', 'args', 'cli', '_modidx', '__init__')  # test fixtures and the command line may use the lab
+ABOVE = ('fixtures', 'bench', 'args', 'cli', '_modidx', '__init__')  # fixtures, benchmarks, the command line
 
 def _imports(path: Path, package: str) -> list:
     "Every module `path` imports, anywhere in the file (top level or inside functions), relative imports resolved."

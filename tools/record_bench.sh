@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Records every CPU figure of chapter 18 into nbs/results/bench/*-cpu.json, one after the other in one process:
+#   threads     `mi-nb lab --quick` idle and beside 2 busy processes, under torch's default threads, mi_nb's choice,
+#               one thread, and torch's default with OMP_WAIT_POLICY=PASSIVE (2 rounds)
+#   overhead    the stock pipeline call with and without MIRecorder (lab model, tiny SD-2), 9 rounds
+#   finetune    mi_nb's update against a plain peft + diffusers step, DoRA against LoRA (lab model), 9 rounds
+#   builder     build_set of 10 to 1,000 prompts on the lab model, sizes up then down (time, peak memory)
+#   throughput  candidates per second at SD-2.1-base's layout with widths / 8, 128 px, M = 50, 10 steps:
+#               mi_nb in fp32 and bf16 against the baseline loop with the reference code's costs
+#
+#   bash tools/record_bench.sh        on a machine with nothing else running: about 30 minutes on 2 cores (an
+#                                     estimate from toy runs; the threads figure is most of it, and its runs of
+#                                     torch's default threads beside busy processes the least predictable part)
+# then it re-runs chapter 18 (nbconvert, nbdev_clean) so that its outputs show the records; commit both.
+#
+# It refuses to start while the 1-minute load average is above 0.5 (FORCE=1 starts anyway; each record keeps the
+# load average it saw). The thread variables of this shell are ignored: each figure runs with mi_nb's choice (the
+# threads figure sets each configuration itself). FIGURES picks figures (default: all five above), OUT the folder.
+# MICRO=1 runs every figure at toy size into a temporary folder: it tests this script; its timings mean nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FIGURES=${FIGURES:-threads overhead finetune builder throughput}
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PYTHONUNBUFFERED=1
+unset OMP_NUM_THREADS MKL_NUM_THREADS OMP_WAIT_POLICY
+read -r -a figs <<< "$FIGURES"
+if [ "${MICRO:-0}" = 1 ]; then
+  OUT=${OUT:-$(mktemp -d)}
+  python3 -m mi_nb.bench "${figs[@]}" --micro --out "$OUT"
+  ls "$OUT"
+  exit 0
+fi
+OUT=${OUT:-nbs/results/bench}
+load=$(cut -d' ' -f1 /proc/loadavg)
+if [ "${FORCE:-0}" != 1 ] && awk -v l="$load" 'BEGIN { exit !(l > 0.5) }'; then
+  echo "the 1-minute load average is $load: these timings need a machine with nothing else running (FORCE=1 to go on)"
+  uptime; exit 1
+fi
+t0=$SECONDS
+python3 -m mi_nb.bench "${figs[@]}" --out "$OUT" --set \
+  throughput.model=sd21-small throughput.px=128 throughput.steps=10 throughput.dtypes=fp32,bf16
+echo "recorded into $OUT in $((SECONDS - t0)) s; load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$OUT" = nbs/results/bench ]; then  # chapter 18 shows the new records
+  OMP_NUM_THREADS=1 jupyter nbconvert --to notebook --execute --inplace nbs/18_performance.ipynb
+  nbdev_clean --fname nbs/18_performance.ipynb
+fi
