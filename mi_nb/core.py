@@ -123,7 +123,8 @@ def png_bytes(obj, dpi: int = 100) -> bytes:
 class LockedError(RuntimeError):
     "Another live process is writing the folder."
 
-LOCK_HEARTBEAT_S, LOCK_STALE_S = 60.0, 600.0  # a holder's refresh interval; the silence after which another host's is gone
+LOCK_HEARTBEAT_S = 60.0  # how often a holder refreshes its lock
+LOCK_STALE_S = 600.0     # how long another host's holder must be silent to be gone
 
 def lock_timing() -> tuple:
     "(heartbeat, stale) seconds: `LOCK_HEARTBEAT_S`, `LOCK_STALE_S`, or `MI_NB_LOCK_HEARTBEAT_S`, `MI_NB_LOCK_STALE_S`."
@@ -208,7 +209,8 @@ class _Heartbeat(threading.Thread):
 
 @contextmanager
 def folder_lock(out, what: str = 'run', enabled: bool = True):
-    "Hold `lock_folder(out)`, its heartbeat beating, for a `with` block (a no-op when not `enabled`, e.g. on non-main processes); a folder it created and left empty is removed."
+    """Hold `lock_folder(out)`, its heartbeat beating, for a `with` block (a no-op when not `enabled`, e.g. on
+    non-main processes); a folder it created and left empty is removed."""
     new, token = not Path(out).exists(), uuid.uuid4().hex[:12]
     f = lock_folder(out, what, token) if enabled else None
     beat = _Heartbeat(f, f.read_text(), lock_timing()[0]) if f is not None else None
@@ -318,7 +320,7 @@ def load_tuned(pipe, folder) -> None:
         model.load_state_dict(tuned.state_dict())  # in place: the device, dtype and any offload hooks stay
 
 def _pretrained(model, dtype, revision, variant):
-    "`DiffusionPipeline.from_pretrained` of the folder or Hub id `model` (safetensors only; a folder never goes online)."
+    "`DiffusionPipeline.from_pretrained` of the folder or Hub id `model` (safetensors; a folder stays offline)."
     from diffusers import DiffusionPipeline
     hub = is_hub_id(model)
     with quiet_loading():
@@ -326,8 +328,11 @@ def _pretrained(model, dtype, revision, variant):
                                                  use_safetensors=True, local_files_only=not hub, revision=revision,
                                                  variant=variant)
 
-def load_pipeline(model, device=None, dtype=None, adapter=None, revision: str | None = None, variant: str | None = None):
-    "The diffusers pipeline in folder or Hub repo `model`, in eval mode on `device`, with `adapter` (a LoRA folder, or a folder of fine-tuned weights: `load_tuned`) loaded; in half precision, the 'fp16' weight files where the model has them (`variant=None`)."
+def load_pipeline(model, device=None, dtype=None, adapter=None, revision: str | None = None,
+                  variant: str | None = None):
+    """The diffusers pipeline in folder or Hub repo `model`, in eval mode on `device`, with `adapter` (a LoRA folder, or
+    a folder of fine-tuned weights: `load_tuned`) loaded; in half precision, the 'fp16' weight files where the model
+    has them (`variant=None`)."""
     check_model_folder(model)
     dtype = dtype or torch.float32
     auto = variant is None and dtype in (torch.float16, torch.bfloat16)
