@@ -205,9 +205,9 @@ def _fit_train(family, g, w, speed, budget) -> Workload:
     updates = max(MIN_UPDATES, min(w.updates, int(TRAIN_SHARE * budget / (per_update * per_image))))
     return replace(w, per_update=per_update, updates=updates, warmup=round(w.warmup * updates / w.updates))
 
-def _fit_set(family, g, w, speed, budget, available) -> Workload:
+def _fit_set(family, g, w, speed, budget, available, sampling=None) -> Workload:
     rest = budget - sum(r['seconds'] for r in _rows(family, g, replace(w, prompts=0), speed))
-    for steps, m in SHRINK:
+    for steps, m in [sampling] if sampling else SHRINK:
         if steps > w.steps or m > w.candidates: continue
         per = _rows(family, g, replace(w, prompts=1, steps=steps, candidates=m), speed)[1]['seconds']
         fit = replace(w, steps=steps, candidates=m, prompts=max(1, min(available, int(rest / per))))
@@ -231,8 +231,10 @@ def _departures(family: str, w: Workload, p: Workload) -> list:
     return out
 
 def make_plan(family: str, g: GPU | None = None, hours: float = DEFAULT_HOURS, full: bool = False,
-              train_prompts: int | None = None, val_prompts: int | None = None, speed: float = 1.0) -> Plan:
-    "The run of `family` ('sd', 'sdxl', 'sd3') that fits `hours` on `g` (the first CUDA GPU's profile by default), or the paper's (`full`)."
+              train_prompts: int | None = None, val_prompts: int | None = None, speed: float = 1.0,
+              sampling: tuple | None = None) -> Plan:
+    """The run of `family` ('sd', 'sdxl', 'sd3') that fits `hours` on `g` (the first CUDA GPU's profile by default),
+    or the paper's (`full`); `sampling` = (steps, candidates) fixes the set's sampling instead of shrinking it."""
     if family not in PAPER: raise ValueError(f"family must be one of {', '.join(PAPER)}, not {family!r}")
     if hours <= 0: raise ValueError(f'hours must be > 0, not {hours}')
     g = g or gpu_profile()
@@ -241,7 +243,7 @@ def make_plan(family: str, g: GPU | None = None, hours: float = DEFAULT_HOURS, f
     if not full:
         w = _fit_eval(family, g, w, speed, budget)
         w = _fit_train(family, g, w, speed, budget)
-        w = _fit_set(family, g, w, speed, budget, p.prompts)
+        w = _fit_set(family, g, w, speed, budget, p.prompts, sampling)
     return Plan(family, g, hours, w, _rows(family, g, w, speed), full, speed, _departures(family, w, p))
 
 # %% ../nbs/16_plan.ipynb #b6ba026d
@@ -282,7 +284,7 @@ def corrected(plan: Plan, seconds: float, prompts: int = 1) -> Plan:
     est = _rows(plan.family, plan.gpu, replace(w, prompts=prompts), plan.speed)[1]['seconds']
     if seconds <= 0 or est <= 0: raise ValueError(f'measured seconds must be > 0, not {seconds}')
     return make_plan(plan.family, plan.gpu, plan.hours, plan.full, PAPER[plan.family].prompts if plan.full else None,
-                     None, plan.speed * seconds / est)
+                     None, plan.speed * seconds / est, (w.steps, w.candidates))
 
 # %% ../nbs/16_plan.ipynb #cb329982
 def plan_configs(plan: Plan, build, tune) -> tuple:
