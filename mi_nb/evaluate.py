@@ -298,10 +298,11 @@ def _frame(im, colour=(40, 170, 60), width: int = 0):
     return im
 
 def _record(set_dir, prompt: str | None) -> dict:
-    "The sidecar of `prompt`'s record in the set `set_dir` (the first prompt's if None)."
+    "The sidecar of `prompt`'s record in the set `set_dir` (if None: the first with its candidates on disk, else the first)."
     recs = sorted((json.loads(f.read_text()) for f in Path(set_dir, 'records').glob('*.json')), key=lambda r: r['prompt'])
     if not recs: raise FileNotFoundError(f'no records in {Path(set_dir, "records")}')
-    hit = [r for r in recs if prompt is None or r['prompt'] == prompt]
+    kept = lambda r: Path(set_dir, 'candidates', f"{r['key']}-000.png").exists()
+    hit = [r for r in recs if r['prompt'] == prompt] if prompt else sorted(recs, key=lambda r: not kept(r))
     if not hit: raise ValueError(f'{set_dir} has no record of the prompt {prompt!r}')
     return hit[0]
 
@@ -310,7 +311,8 @@ def candidate_grid(set_dir, prompt: str | None = None, most: int = 8, size: floa
     import matplotlib.pyplot as plt
     r = _record(set_dir, prompt); key, sc = r['key'], r['scores']
     order = sorted(range(len(sc)), key=lambda j: -sc[j])
-    show = sorted({order[round(i * (len(order) - 1) / max(1, most - 1))] for i in range(min(most, len(order)))}, key=order.index)
+    k = min(most, len(order))  # shown: the best, the worst, and ranks evenly spread between
+    show = sorted({order[round(i * (len(order) - 1) / max(1, k - 1))] for i in range(k)}, key=order.index)
     fig, axes = plt.subplots(1, len(show), figsize=(size * len(show), size + 0.5), squeeze=False)
     for ax, j in zip(axes[0], show):
         f = Path(set_dir, 'candidates', f'{key}-{j:03d}.png')
@@ -332,6 +334,7 @@ def before_after(folders: dict, prompts: list | None = None, n: int = 4, size: f
     import matplotlib.pyplot as plt
     rows = {k: _samples(v) for k, v in folders.items()}
     first = next(iter(rows.values())); prompts = prompts or list(dict.fromkeys(r['prompt'] for r in first))[:2]
+    n = min(n, max(sum(r['prompt'] == p for r in first) for p in prompts))  # no empty columns
     fig, axes = plt.subplots(len(prompts) * len(folders), n, figsize=(size * n, size * len(prompts) * len(folders)), squeeze=False)
     for pi, p in enumerate(prompts):
         for li, (label, folder) in enumerate(folders.items()):
