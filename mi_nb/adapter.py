@@ -36,8 +36,9 @@ def vp_draws(scheduler, latents: torch.Tensor, generator: torch.Generator, noise
     return dict(noise=noise, t=t)
 
 def denoise_loss(unet, scheduler, batch: dict, generator: torch.Generator, snr_gamma: float | None = None,
-                 noise_offset: float = 0.0, dtype: torch.dtype | None = None, draws: dict | None = None) -> torch.Tensor:
-    "The denoising loss of `unet` on `batch` at uniform timesteps; every draw from `generator`, on its device (or `draws`)."
+                 noise_offset: float = 0.0, dtype: torch.dtype | None = None,
+                 draws: dict | None = None) -> torch.Tensor:
+    "The denoising loss of `unet` on `batch` at uniform timesteps; every draw from `generator` (or given: `draws`)."
     lat = batch['latents']; dev = lat.device
     draws = draws or vp_draws(scheduler, lat, generator, noise_offset)
     noise, t = draws['noise'], draws['t']
@@ -66,7 +67,8 @@ def flow_density(n: int, weighting: str, generator: torch.Generator, logit_mean:
     return 1 - u - mode_scale * (torch.cos(math.pi * u / 2) ** 2 - 1 + u) if weighting == 'mode' else u
 
 def flow_draws(scheduler, latents: torch.Tensor, generator: torch.Generator, weighting: str = 'logit_normal',
-               logit_mean: float = 0.0, logit_std: float = 1.0, mode_scale: float = 1.29, noise_offset: float = 0.0) -> dict:
+               logit_mean: float = 0.0, logit_std: float = 1.0, mode_scale: float = 1.29,
+               noise_offset: float = 0.0) -> dict:
     "The random draws of `flow_loss` on `latents` (noise, training-step indices from `flow_density`), from `generator`."
     lat = latents; dev, n, gdev, T = lat.device, len(lat), generator.device, scheduler.config.num_train_timesteps
     noise = torch.randn(lat.shape, generator=generator, device=gdev).to(dev)
@@ -77,9 +79,10 @@ def flow_draws(scheduler, latents: torch.Tensor, generator: torch.Generator, wei
 def flow_loss(transformer, scheduler, batch: dict, generator: torch.Generator, weighting: str = 'logit_normal',
               logit_mean: float = 0.0, logit_std: float = 1.0, mode_scale: float = 1.29, noise_offset: float = 0.0,
               dtype: torch.dtype | None = None, draws: dict | None = None) -> torch.Tensor:
-    "The flow-matching loss of SD3's `transformer` on `batch` (`latents`, `prompt_embeds`, `pooled_prompt_embeds`); every draw from `generator` (or `draws`)."
+    "The flow-matching loss of SD3's `transformer` on `batch`; every draw from `generator` (or given: `draws`)."
     lat = batch['latents']; dev, T = lat.device, scheduler.config.num_train_timesteps
-    if len(scheduler.sigmas) != T: raise ValueError('flow_loss needs a freshly built scheduler (its training sigmas), not one set for sampling')
+    if len(scheduler.sigmas) != T:
+        raise ValueError('flow_loss needs a freshly built scheduler (its training sigmas), not one set for sampling')
     draws = draws or flow_draws(scheduler, lat, generator, weighting, logit_mean, logit_std, mode_scale, noise_offset)
     noise, idx = draws['noise'], draws['idx']
     sigma, t = scheduler.sigmas[idx].to(dev, torch.float32), scheduler.timesteps[idx].to(dev)
@@ -92,8 +95,9 @@ def flow_loss(transformer, scheduler, batch: dict, generator: torch.Generator, w
     return (w * err).mean()
 
 def training_draws(scheduler, latents, generator, noise_offset: float = 0.0, weighting: str = 'logit_normal') -> dict:
-    "Every random draw of `training_loss` on `latents`, from `generator`: made for a whole micro-batch, then split with it."
-    if is_flow_matching(scheduler): return flow_draws(scheduler, latents, generator, weighting, noise_offset=noise_offset)
+    "Every random draw of `training_loss` on `latents` from `generator`: made for a micro-batch, split with it."
+    if is_flow_matching(scheduler):
+        return flow_draws(scheduler, latents, generator, weighting, noise_offset=noise_offset)
     return vp_draws(scheduler, latents, generator, noise_offset)
 
 def training_loss(model, scheduler, batch: dict, generator: torch.Generator, dtype=None, snr_gamma: float | None = None,
@@ -101,7 +105,8 @@ def training_loss(model, scheduler, batch: dict, generator: torch.Generator, dty
                   mode_scale: float = 1.29, draws: dict | None = None) -> torch.Tensor:
     "The loss the denoiser was trained with: `flow_loss` for a flow-matching `scheduler` (SD3), `denoise_loss` otherwise."
     if is_flow_matching(scheduler):
-        return flow_loss(model, scheduler, batch, generator, weighting, logit_mean, logit_std, mode_scale, noise_offset, dtype, draws)
+        return flow_loss(model, scheduler, batch, generator, weighting, logit_mean, logit_std, mode_scale, noise_offset,
+                         dtype, draws)
     return denoise_loss(model, scheduler, batch, generator, snr_gamma, noise_offset, dtype, draws)
 
 def training_scheduler(pipe):
@@ -252,7 +257,7 @@ def set_training(models: dict, mode: bool = True) -> None:
 
 # %% ../nbs/08_adapter.ipynb #91cb0d52
 def park_idle(pipe, keep) -> dict:
-    "Move every model of `pipe` not named in `keep` (the VAE, the text encoders: SD3's T5-XXL too) to the CPU; returns where each was, for `unpark`."
+    "Move the models of `pipe` not named in `keep` (VAE, text encoders, SD3's T5) to the CPU; returns their devices."
     parked = {}
     for name, m in pipe.components.items():
         if not isinstance(m, torch.nn.Module) or name in keep: continue
@@ -274,7 +279,7 @@ def idle_on_cpu(pipe, keep, enabled: bool = True):
 
 # %% ../nbs/08_adapter.ipynb #f3f79b16
 def backward_in_parts(acc, loss_fn, batch: dict, draws: dict, parts: int = 1) -> torch.Tensor:
-    "Backpropagate `loss_fn(piece, its draws)` over `batch` in `parts` pieces, each weighted by its share: the gradient of the whole micro-batch; returns its loss."
+    "Backpropagate `loss_fn(piece, draws)` over `batch` in `parts` share-weighted pieces: one micro-batch's gradient."
     n = len(batch['latents']); size, total = -(-n // parts), 0.0
     for i in range(0, n, size):
         cut = lambda d: {k: v[i:i + size] for k, v in d.items()}
@@ -285,7 +290,7 @@ def backward_in_parts(acc, loss_fn, batch: dict, draws: dict, parts: int = 1) ->
 
 def micro_backward(acc, model, scheduler, batch: dict, generator, dtype=None, snr_gamma: float | None = None,
                    noise_offset: float = 0.0, weighting: str = 'logit_normal', text_encoder=None, parts: int = 1):
-    "Backpropagate the training loss of one micro-batch (draws from `generator`) in `parts` pieces; a trained `text_encoder` embeds each piece's prompts. Returns the loss."
+    "Backpropagate one micro-batch's training loss (draws from `generator`) in `parts` pieces; returns the loss."
     draws = training_draws(scheduler, batch['latents'], generator, noise_offset, weighting)
     def loss(piece: dict, d: dict):
         if text_encoder is not None: piece = encode_ids(text_encoder, piece)
@@ -293,7 +298,7 @@ def micro_backward(acc, model, scheduler, batch: dict, generator, dtype=None, sn
     return backward_in_parts(acc, loss, batch, draws, parts)
 
 def oom_backoff(update, acc, optimizer, state: dict, most: int):
-    "Run `update()`, one optimiser update; on CUDA OOM in a single process, clear its gradients, rewind `acc`'s accumulation count, double `state['parts']` (up to `most`) and run it again."
+    "Run `update()`; on CUDA OOM (one process) clear its gradients and run it again with `state['parts']` doubled."
     import warnings
     start = acc.step
     while True:

@@ -141,8 +141,8 @@ def halve_batch(batch_size: int, what: str) -> int:
 def _upcast(vae) -> bool:
     "Whether to decode in fp32: an fp16 VAE whose config says it overflows in fp16 (`force_upcast`: SDXL's VAE)."
     up = vae.dtype == torch.float16 and bool(getattr(vae.config, 'force_upcast', False))
-    if up: warnings.warn("the VAE's config sets force_upcast (SDXL's VAE overflows in fp16): decoding in fp32, then back "
-                         'to fp16; a VAE fixed for fp16 (force_upcast false) decodes in fp16')
+    if up: warnings.warn("the VAE's config sets force_upcast (SDXL's VAE overflows in fp16): decoding in fp32, "
+                         'then back to fp16; a VAE fixed for fp16 (force_upcast false) decodes in fp16')
     return up
 
 def _decode_chunks(pipe, latents: torch.Tensor, batch_size: int) -> list:

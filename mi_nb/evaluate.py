@@ -22,7 +22,8 @@ __all__ = ['T2I_COMPBENCH_COMMIT', 'T2I_COMPBENCH_URL', 'T2I_CATEGORIES', 'DEFAU
 
 # %% ../nbs/14_evaluate.ipynb #e5ad53f9
 def in_batches(fn, n: int, batch_size: int, what: str) -> list:
-    "`fn(i, j, size)` for consecutive slices `i:j` of `range(n)`, `size` = `batch_size` long (halved on CUDA OOM; a last short slice may pad itself to it); the results."
+    """`fn(i, j, size)` for consecutive slices `i:j` of `range(n)`, `size` = `batch_size` long (halved on CUDA OOM; a
+    last short slice may pad itself to it); the results."""
     out, i = [], 0
     while i < n:
         j = min(n, i + batch_size)
@@ -147,7 +148,8 @@ def clip_scores(model, processor, images, prompts, batch_size: int = 32) -> torc
     "T2I-CompBench's CLIPScore of each (image, prompt): the cosine similarity of CLIP's image and text embeddings."
     p0 = next(model.parameters())
     def one(i: int, j: int, size: int) -> torch.Tensor:
-        x = processor(text=list(prompts[i:j]), images=list(images[i:j]), return_tensors='pt', padding=True, truncation=True)
+        x = processor(text=list(prompts[i:j]), images=list(images[i:j]), return_tensors='pt', padding=True,
+                      truncation=True)
         o = model(input_ids=x.input_ids.to(p0.device), attention_mask=x.attention_mask.to(p0.device),
                   pixel_values=x.pixel_values.to(p0.device, p0.dtype))
         return torch.nn.functional.cosine_similarity(o.image_embeds.float(), o.text_embeds.float()).cpu().double()
@@ -168,18 +170,21 @@ def eval_seeds(seed: int, prompt: str, n: int) -> list:
     return [derive_seed(seed, prompt, 'eval', j) for j in range(n)]
 
 def low_memory_decoding(pipe) -> None:
-    "Make the pipeline's VAE decode one image at a time (`vae.enable_slicing()`): a batch then costs it one image's memory."
+    """Make the pipeline's VAE decode one image at a time (`vae.enable_slicing()`): a batch then costs it one image's
+    memory."""
     if hasattr(pipe.vae, 'enable_slicing'): pipe.vae.enable_slicing()
 
 @torch.no_grad()
 def _pipe_images(pipe, jobs: list, size: int, sampling: dict) -> list:
-    "PIL images of `jobs` [(prompt, seed)] from one pipeline call of exactly `size` images (padded with repeats, dropped)."
+    """PIL images of `jobs` [(prompt, seed)] from one pipeline call of exactly `size` images (padded with repeats,
+    dropped)."""
     padded, dev = jobs + [jobs[-1]] * (size - len(jobs)), pipe._execution_device
     gens = [torch.Generator(dev).manual_seed(s) for _, s in padded]
     return pipe([p for p, _ in padded], generator=gens, output_type='pil', **sampling).images[:len(jobs)]
 
 def generate_images(pipe, prompts, n: int = 10, seed: int = 0, batch_size: int = 8, **sampling) -> list:
-    "`n` images per prompt (prompt-major) as dicts of prompt, j, seed, image (PIL), one seeded generator per image, `batch_size` per pipeline call (halved on CUDA OOM)."
+    """`n` images per prompt (prompt-major) as dicts of prompt, j, seed, image (PIL), one seeded generator per image,
+    `batch_size` per pipeline call (halved on CUDA OOM)."""
     jobs = [(p, j, s) for p in prompts for j, s in enumerate(eval_seeds(seed, p, n))]
     low_memory_decoding(pipe)
     def one(i: int, k: int, size: int) -> list:
@@ -199,7 +204,8 @@ def write_samples(out, items: list) -> Path:
 
 # %% ../nbs/14_evaluate.ipynb #c7bb0dc9
 def _generation(pipe, prompts: list, n: int, seed: int, sampling: dict) -> dict:
-    "What makes an evaluation folder's images: pipeline, scheduler, prompts (hashed), images per prompt, seed, sampling."
+    """What makes an evaluation folder's images: pipeline, scheduler, prompts (hashed), images per prompt, seed,
+    sampling."""
     from mi_nb.core import short_hash
     return dict(pipeline=type(pipe).__name__, scheduler=type(pipe.scheduler).__name__, prompts=len(prompts),
                 prompts_hash=short_hash(*prompts), images_per_prompt=n, seed=seed,
@@ -215,7 +221,8 @@ def _check_generation(out: Path, settings: dict) -> None:
 
 def generate_samples(pipe, prompts, out, n: int = 10, seed: int = 0, batch_size: int = 8, desc: str = 'generate',
                      progress: bool = False, **sampling) -> Path:
-    "The `n` images per prompt of `prompts` in `out/samples` (T2I-CompBench's layout) and `records.csv`: each image written as soon as it is made, those already there skipped, so a rerun continues where a run stopped."
+    """The `n` images per prompt of `prompts` in `out/samples` (T2I-CompBench's layout) and `records.csv`: each image
+    written as soon as it is made, those already there skipped, so a rerun continues where a run stopped."""
     out, prompts = Path(out), check_prompts(prompts)
     jobs = [(p, j, s) for p in prompts for j, s in enumerate(eval_seeds(seed, p, n))]
     names = [export_name(p, k) for k, (p, _, _) in enumerate(jobs)]  # every name checked before anything is made
@@ -281,7 +288,8 @@ def score_samples(folder, metric: str, scorer: tuple, nlp=None, image_size: int 
 def evaluate_pipeline(pipe, prompts, out, metric: str, scorer: tuple, n: int = 10, seed: int = 0, batch_size: int = 8, nlp=None,
                       image_size: int = 480, scorer_name: str = '', extra: dict | None = None, progress: bool = False,
                       **sampling) -> dict:
-    "Generate `n` images per prompt with `pipe` into `out` in T2I-CompBench's layout (`generate_samples`: resumable), and score them with `metric`; returns the metrics."
+    """Generate `n` images per prompt with `pipe` into `out` in T2I-CompBench's layout (`generate_samples`: resumable),
+    and score them with `metric`; returns the metrics."""
     prompts = check_prompts(prompts)
     t0 = time.time()
     generate_samples(pipe, prompts, out, n, seed, batch_size, 'generate', progress, **sampling)
@@ -298,8 +306,10 @@ def _frame(im, colour=(40, 170, 60), width: int = 0):
     return im
 
 def _record(set_dir, prompt: str | None) -> dict:
-    "The sidecar of `prompt`'s record in the set `set_dir` (if None: the first with its candidates on disk, else the first)."
-    recs = sorted((json.loads(f.read_text()) for f in Path(set_dir, 'records').glob('*.json')), key=lambda r: r['prompt'])
+    """The sidecar of `prompt`'s record in the set `set_dir` (if None: the first with its candidates on disk, else the
+    first)."""
+    recs = [json.loads(f.read_text()) for f in Path(set_dir, 'records').glob('*.json')]
+    recs = sorted(recs, key=lambda r: r['prompt'])
     if not recs: raise FileNotFoundError(f'no records in {Path(set_dir, "records")}')
     kept = lambda r: Path(set_dir, 'candidates', f"{r['key']}-000.png").exists()
     hit = [r for r in recs if r['prompt'] == prompt] if prompt else sorted(recs, key=lambda r: not kept(r))
@@ -307,7 +317,8 @@ def _record(set_dir, prompt: str | None) -> dict:
     return hit[0]
 
 def candidate_grid(set_dir, prompt: str | None = None, most: int = 8, size: float = 1.6):
-    "A figure of a prompt's candidates (`set_dir/candidates`, from `keep_all=True`) ordered by selection score, the kept framed: at most `most`, spread over the ranks."
+    """A figure of a prompt's candidates (`set_dir/candidates`, from `keep_all=True`) ordered by selection score, the
+    kept framed: at most `most`, spread over the ranks."""
     import matplotlib.pyplot as plt
     r = _record(set_dir, prompt); key, sc = r['key'], r['scores']
     order = sorted(range(len(sc)), key=lambda j: -sc[j])
@@ -330,12 +341,14 @@ def _samples(folder) -> list:
     with open(Path(folder, 'records.csv'), newline='') as f: return list(csv.DictReader(f))
 
 def before_after(folders: dict, prompts: list | None = None, n: int = 4, size: float = 1.6):
-    "A figure of the same seeds' images from each evaluation folder of `folders` ({label: folder}): for each prompt (the first two by default), one row per label, `n` images."
+    """A figure of the same seeds' images from each evaluation folder of `folders` ({label: folder}): for each prompt
+    (the first two by default), one row per label, `n` images."""
     import matplotlib.pyplot as plt
     rows = {k: _samples(v) for k, v in folders.items()}
     first = next(iter(rows.values())); prompts = prompts or list(dict.fromkeys(r['prompt'] for r in first))[:2]
     n = min(n, max(sum(r['prompt'] == p for r in first) for p in prompts))  # no empty columns
-    fig, axes = plt.subplots(len(prompts) * len(folders), n, figsize=(size * n, size * len(prompts) * len(folders)), squeeze=False)
+    rows_n = len(prompts) * len(folders)
+    fig, axes = plt.subplots(rows_n, n, figsize=(size * n, size * rows_n), squeeze=False)
     for pi, p in enumerate(prompts):
         for li, (label, folder) in enumerate(folders.items()):
             picks = [r for r in rows[label] if r['prompt'] == p][:n]
@@ -348,15 +361,18 @@ def before_after(folders: dict, prompts: list | None = None, n: int = 4, size: f
 
 # %% ../nbs/14_evaluate.ipynb #bd08582f
 def score_frame(folders: dict, metrics=None) -> 'pd.DataFrame':
-    "The per-image scores of each evaluation folder ({label: folder}) and metric (those scored in all of them by default): model, metric, prompt, file, score."
+    """The per-image scores of each evaluation folder ({label: folder}) and metric (those scored in all of them by
+    default): model, metric, prompt, file, score."""
     import pandas as pd
     have = [{m for m in METRICS if Path(f, f'scores-{m}.csv').exists()} for f in folders.values()]
     metrics = list(metrics or [m for m in METRICS if all(m in h for h in have)])
-    frames = [pd.read_csv(Path(f, f'scores-{m}.csv')).assign(model=k, metric=m) for k, f in folders.items() for m in metrics]
+    frames = [pd.read_csv(Path(f, f'scores-{m}.csv')).assign(model=k, metric=m)
+              for k, f in folders.items() for m in metrics]
     return pd.concat(frames, ignore_index=True)[['model', 'metric', 'prompt', 'file', 'score']]
 
 def score_table(df) -> 'pd.DataFrame':
-    "Each metric's mean per model (columns in `df`'s order), the change last - first, and its 95% interval over prompts (paired, normal)."
+    """Each metric's mean per model (columns in `df`'s order), the change last - first, and its 95% interval over
+    prompts (paired, normal)."""
     models = list(dict.fromkeys(df.model))
     per = df.groupby(['metric', 'prompt', 'model']).score.mean().unstack('model')[models]
     diff = per[models[-1]] - per[models[0]]
@@ -367,14 +383,16 @@ def score_table(df) -> 'pd.DataFrame':
     return out
 
 def plot_scores(df, size: float = 3.2):
-    "A seaborn figure per metric: each prompt's mean score under each model (grey lines join a prompt's pair), and the models' means with 95% intervals."
+    """A seaborn figure per metric: each prompt's mean score under each model (grey lines join a prompt's pair), and
+    the models' means with 95% intervals."""
     import matplotlib.pyplot as plt, seaborn as sns
     per = df.groupby(['metric', 'model', 'prompt'], sort=False).score.mean().reset_index()
     metrics = list(dict.fromkeys(per.metric))
     fig, axes = plt.subplots(1, len(metrics), figsize=(size * len(metrics), size), squeeze=False)
     for ax, m in zip(axes[0], metrics):
         d = per[per.metric == m]
-        sns.lineplot(data=d, x='model', y='score', units='prompt', estimator=None, color='grey', alpha=0.25, lw=0.8, ax=ax)
+        sns.lineplot(data=d, x='model', y='score', units='prompt', estimator=None, color='grey', alpha=0.25, lw=0.8,
+                     ax=ax)
         sns.pointplot(data=d, x='model', y='score', errorbar=('ci', 95), color='C0', ax=ax)
         ax.set(title=m, xlabel='', ylabel='mean score per prompt')
     fig.tight_layout()
@@ -382,7 +400,8 @@ def plot_scores(df, size: float = 3.2):
 
 # %% ../nbs/14_evaluate.ipynb #e226f50f
 def card_samples(out, images: dict, note: str = '') -> Path:
-    "Add `images` ({name: PIL image or figure}) to the model card `out/README.md` as a Samples section (written to `out/samples/<name>.png`; a section from an earlier call is replaced); returns the card."
+    """Add `images` ({name: PIL image or figure}) to the model card `out/README.md` as a Samples section (written to
+    `out/samples/<name>.png`; a section from an earlier call is replaced); returns the card."""
     card = Path(out) / 'README.md'
     text = re.sub(r'\n<!-- samples -->.*<!-- /samples -->\n', '\n', card.read_text(), flags=re.S)
     lines = ['', '<!-- samples -->', '## Samples', ''] + ([note, ''] if note else [])

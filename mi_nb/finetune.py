@@ -13,8 +13,8 @@ from .core import atomic_write_json, atomic_write_text, derive_seed, folder_lock
 from .mi import denoiser, is_flow_matching
 from .build_set import SynthSet
 from .adapter import (ATTENTION, FLOW_WEIGHTINGS, lora_config, add_adapter, unfreeze, save_trained, micro_backward,
-                           training_scheduler, empty_prompt_cond, drop_prompts, EMA, prompt_ids, with_prompt_ids, oom_backoff,
-                           trained_models, trained_state, load_trained_state, set_training, validation_loss, idle_on_cpu)
+    training_scheduler, empty_prompt_cond, drop_prompts, EMA, prompt_ids, with_prompt_ids, oom_backoff, trained_models,
+    trained_state, load_trained_state, set_training, validation_loss, idle_on_cpu)
 from .runs import (batch_indices, weighted_batch_indices, save_checkpoint, checkpoints, load_checkpoint, prune_checkpoints, read_rows, write_rows, append_row,
                         check_run, write_figure, plot_training, model_card, TRAIN_FIELDS, val_fields, check_report_to, tracker_config,
                         log_row, validation_settings, save_validation_images, resolve_mixed_precision)
@@ -230,8 +230,8 @@ def train_update(run: Run, s: int) -> dict:
         b, g, finite = _micro_batch(run, s, m)
         bad += float(not finite)
         with acc.accumulate(run.model, *[t for t in (run.text_model,) if t is not None]):
-            losses.append(micro_backward(acc, run.model, run.noise_sched, b, g, run.dtype, cfg.snr_gamma, cfg.noise_offset,
-                                         cfg.weighting, run.text_model, run.state.get('parts', 1)))  # (OOM: in parts)
+            losses.append(micro_backward(acc, run.model, run.noise_sched, b, g, run.dtype, cfg.snr_gamma,
+                                         cfg.noise_offset, cfg.weighting, run.text_model, run.state.get('parts', 1)))
             if m < cfg.grad_accum - 1: continue
             stats = acc.reduce(torch.stack([torch.stack(losses).mean(), torch.tensor(bad, device=acc.device)]), 'sum')
             step_loss, bad = stats[0].item() / acc.num_processes, stats[1].item()
@@ -345,7 +345,7 @@ def finetune(pipe, data_dir, out_dir, cfg: FinetuneConfig | None = None, *, vali
     cfg = check_finetune_config(cfg or FinetuneConfig())
     images = validation_settings(validation_prompts, validation_images, validation_call)  # checked before anything is loaded
     acc = make_accelerator(cfg, check_report_to(report_to), Path(out_dir) / 'logs')
-    keep, sampling = {'unet', 'transformer', 'text_encoder' if cfg.train_text_encoder else ''}, validate is not None or images
+    keep, sampling = {'unet', 'transformer', 'text_encoder' * cfg.train_text_encoder}, validate is not None or images
     with folder_lock(out_dir, 'fine-tuning run', enabled=acc.is_main_process), idle_on_cpu(pipe, keep, not sampling):
         run = open_run(acc, pipe, data_dir, out_dir, cfg, validate, resume, base_model, init_from, images)
         set_training(_models(run))

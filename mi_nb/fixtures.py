@@ -111,8 +111,8 @@ def _clip_text(hidden: int, inter: int, layers: int, heads: int, act: str, proj:
 def _sd_vae(sample_size: int, **kw) -> dict:
     "The Stable Diffusion VAE's config (SD 1/2, SDXL; SD3 with 16 latent channels)."
     return {**dict(in_channels=3, out_channels=3, down_block_types=('DownEncoderBlock2D',) * 4,
-                   up_block_types=('UpDecoderBlock2D',) * 4, block_out_channels=(128, 256, 512, 512), layers_per_block=2,
-                   latent_channels=4, norm_num_groups=32, sample_size=sample_size), **kw}
+                   up_block_types=('UpDecoderBlock2D',) * 4, block_out_channels=(128, 256, 512, 512),
+                   layers_per_block=2, latent_channels=4, norm_num_groups=32, sample_size=sample_size), **kw}
 
 OPENCLIP_H = _clip_text(1024, 4096, 23, 16, 'gelu', 512)       # SD 2.x: OpenCLIP ViT-H/14 without its last layer
 CLIP_L = _clip_text(768, 3072, 12, 12, 'quick_gelu', 768)       # SDXL's and SD3's first text encoder
@@ -124,12 +124,13 @@ REAL_CONFIGS = {
                          up_block_types=('UpBlock2D',) + ('CrossAttnUpBlock2D',) * 3, cross_attention_dim=1024,
                          use_linear_projection=True),
                text_encoder=OPENCLIP_H, vae=_sd_vae(512),
-               scheduler=dict(beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear', num_train_timesteps=1000,
-                              prediction_type='epsilon', set_alpha_to_one=False, skip_prk_steps=True, steps_offset=1,
-                              clip_sample=False)),
+               scheduler=dict(beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear',
+                              num_train_timesteps=1000, prediction_type='epsilon', set_alpha_to_one=False,
+                              skip_prk_steps=True, steps_offset=1, clip_sample=False)),
     'sdxl': dict(unet=dict(sample_size=128, in_channels=4, out_channels=4, layers_per_block=2,
                            block_out_channels=(320, 640, 1280), transformer_layers_per_block=(1, 2, 10),
-                           attention_head_dim=(5, 10, 20), down_block_types=('DownBlock2D',) + ('CrossAttnDownBlock2D',) * 2,
+                           attention_head_dim=(5, 10, 20),
+                           down_block_types=('DownBlock2D',) + ('CrossAttnDownBlock2D',) * 2,
                            up_block_types=('CrossAttnUpBlock2D',) * 2 + ('UpBlock2D',), cross_attention_dim=2048,
                            use_linear_projection=True, addition_embed_type='text_time', addition_time_embed_dim=256,
                            projection_class_embeddings_input_dim=2816),
@@ -177,7 +178,8 @@ def _real_modules(family: str) -> dict:
     return {k: m.eval() for k, m in out.items()}
 
 def real_architecture(family: str = 'sd', seed: int = 0, device=None, dtype=torch.float32):
-    "A random-weight pipeline with the real architecture of SD-2.1-base ('sd'), SDXL-base-1.0 ('sdxl') or SD3.5-medium ('sd3'), built offline on `device` (CPU; 'meta': no memory) in `dtype`."
+    """A random-weight pipeline with the real architecture of SD-2.1-base ('sd'), SDXL-base-1.0 ('sdxl') or
+    SD3.5-medium ('sd3'), built offline on `device` (CPU; 'meta': no memory) in `dtype`."""
     from diffusers import (StableDiffusionPipeline, StableDiffusionXLPipeline, StableDiffusion3Pipeline, PNDMScheduler,
                            EulerDiscreteScheduler, FlowMatchEulerDiscreteScheduler)
     if family not in REAL_CONFIGS: raise ValueError(f"family must be one of {', '.join(REAL_CONFIGS)}, not {family!r}")
@@ -187,7 +189,8 @@ def real_architecture(family: str = 'sd', seed: int = 0, device=None, dtype=torc
         pipe = StableDiffusionPipeline(**m, tokenizer=tok, scheduler=PNDMScheduler.from_config(sc), safety_checker=None,
                                        feature_extractor=None, requires_safety_checker=False)
     elif family == 'sdxl':
-        pipe = StableDiffusionXLPipeline(**m, tokenizer=tok, tokenizer_2=tok, scheduler=EulerDiscreteScheduler.from_config(sc),
+        pipe = StableDiffusionXLPipeline(**m, tokenizer=tok, tokenizer_2=tok,
+                                         scheduler=EulerDiscreteScheduler.from_config(sc),
                                          force_zeros_for_empty_prompt=True, add_watermarker=False)
     else:
         pipe = StableDiffusion3Pipeline(**m, tokenizer=tok, tokenizer_2=tok, tokenizer_3=t5_tokenizer(),

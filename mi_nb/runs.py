@@ -308,7 +308,8 @@ def save_validation_images(acc, pipe, out, step: int, prompts: list, n: int = 4,
 
 # %% ../nbs/09_runs.ipynb #b4118646
 def resolve_mixed_precision(mp: str | None) -> str | None:
-    "`mp`, or for None: the `accelerate launch` setting if any, else the GPU's half precision (`default_dtype`), else 'no'."
+    """`mp`, or for None: the `accelerate launch` setting if any, else the GPU's half precision (`default_dtype`), else
+    'no'."""
     from mi_nb.core import default_dtype
     if mp is not None:
         if mp not in ('no', 'fp16', 'bf16'): raise ValueError(f"mixed_precision must be 'no', 'fp16' or 'bf16', not {mp!r}")

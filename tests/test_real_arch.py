@@ -1,0 +1,26 @@
+"""The slow real-architecture test: chapter 30 run as written (its `slow` cell sets MODE = 'arch') on SD-2.1-base's
+real architecture with random weights built offline (UNet 865.9M parameters, the OpenCLIP-H text encoder as
+`CLIPTextModel` with its 23-layer config, the VAE; chapter 19's `real_architecture`) at 256 px: the plan, 2 prompts x 2
+candidates x 2 DDPM steps scored by MI, the candidate grid, the evaluation (DDIM, BLIP-VQA with a tiny random BLIP,
+CLIPScore), one DoRA fine-tuning update, `load_lora_weights` into the same pipeline, the scores and pictures, the
+model card. Skipped unless MI_NB_SLOW=1:
+
+    MI_NB_SLOW=1 python -m pytest tests/test_real_arch.py -q -p no:cacheprovider
+    # or the notebook alone: nbdev_test --flags slow --path nbs/30_sd21.ipynb
+
+Recorded (CPU, one thread, a 2-core machine shared with other jobs at a load average of about 7, so the time is an
+upper bound): see RECORDED below, from `/usr/bin/time -v nbdev_test --flags slow --path nbs/30_sd21.ipynb`."""
+import os, resource, time
+import pytest
+from conftest import run
+
+RECORDED = dict(wall_s=None, peak_rss_gib=None)  # filled in from the recorded run (the module docstring says how)
+
+@pytest.mark.skipif(os.environ.get('MI_NB_SLOW') != '1', reason='slow (minutes, 7 GiB): MI_NB_SLOW=1 to run it')
+def test_chapter_30_on_sd21_real_architecture():
+    t0 = time.time()
+    p = run(['nbdev_test', '--flags', 'slow', '--path', 'nbs/30_sd21.ipynb'], env={'OMP_NUM_THREADS': '1'}, timeout=7200)
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+    print(f'chapter 30, MODE arch: {time.time() - t0:.0f} s, peak RSS {rss:.1f} GiB')
+    assert 'Success' in p.stdout + p.stderr
+    assert rss > 4, f'{rss:.1f} GiB: the real architecture (1.3B parameters in fp32, 5.2 GB) was not loaded'
