@@ -1,5 +1,5 @@
-"`tools/gpu_real.sh`, the GPU measurement of chapters 30/31's stages, at tiny size on the CPU (TINY=1): every family,
-both settings (uncapped, capped at a T4's memory), every stage, with finite times and the plan's settings recorded."
+"""`tools/gpu_real.sh`, the GPU measurement of chapters 30/31's stages, at tiny size on the CPU (TINY=1): every family,
+both settings (uncapped, capped at a T4's memory), every stage, with finite times and the plan's settings recorded."""
 import json, os
 from conftest import run, ROOT
 
