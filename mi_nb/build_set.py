@@ -18,8 +18,9 @@ from .set_format import SynthSet, SDXL_KEYS, split_records, read_record, check_s
 
 # %% auto #0
 __all__ = ['BuildConfig', 'check_build_config', 'set_identity', 'candidate_seeds', 'check_prompt_lengths', 'generate_scored',
-           'generate_batched', 'score_candidates', 'select', 'decode_latents', 'prompt_tensors', 'write_record',
-           'process_state', 'check_set_inputs', 'pending', 'remove_partial', 'pipeline_name', 'build_set']
+           'generate_batched', 'score_candidates', 'select', 'halve_batch', 'decode_latents', 'prompt_tensors',
+           'write_record', 'process_state', 'check_set_inputs', 'pending', 'remove_partial', 'pipeline_name',
+           'build_set']
 
 # %% ../nbs/07_build_set.ipynb #bdaf0843
 @dataclass
@@ -126,18 +127,45 @@ def select(scores: torch.Tensor, k: int, how: str = 'mi', seed: int = 0, prompt:
         return g.permutation(len(scores))[:k].tolist()
     raise ValueError(f"select must be 'mi' or 'random', not {how!r}")
 
-# %% ../nbs/07_build_set.ipynb #94c7a2da
-@torch.no_grad()
-def decode_latents(pipe, latents: torch.Tensor) -> list:
-    "PIL images from UNet-space latents, with the pipeline's own VAE settings (scaling/shift factor, fp32 upcast)."
-    vae = pipe.vae
-    z = latents.to(vae.device)
-    shift = getattr(vae.config, 'shift_factor', None) or 0.0
-    z = z / vae.config.scaling_factor + shift
-    dtype = torch.float32 if getattr(vae.config, 'force_upcast', False) else vae.dtype
-    img = vae.to(dtype).decode(z.to(dtype)).sample if dtype != vae.dtype else vae.decode(z.to(dtype)).sample
-    return pipe.image_processor.postprocess(img.float(), output_type='pil')
+# %% ../nbs/07_build_set.ipynb #2c76ddad
+def halve_batch(batch_size: int, what: str) -> int:
+    "The batch size after a CUDA out-of-memory error in `what`: half of `batch_size`, with a warning; re-raised at 1."
+    if batch_size <= 1: raise
+    torch.cuda.empty_cache()
+    warnings.warn(f'CUDA out of memory while {what}: batch size lowered to {batch_size // 2}')
+    return batch_size // 2
 
+def _upcast(vae) -> bool:
+    "Whether to decode in fp32: an fp16 VAE whose config says it overflows in fp16 (`force_upcast`: SDXL's VAE)."
+    up = vae.dtype == torch.float16 and bool(getattr(vae.config, 'force_upcast', False))
+    if up: warnings.warn("the VAE's config sets force_upcast (SDXL's VAE overflows in fp16): decoding in fp32, "
+                         'then back to fp16; a VAE fixed for fp16 (force_upcast false) decodes in fp16')
+    return up
+
+def _decode_chunks(pipe, latents: torch.Tensor, batch_size: int) -> list:
+    "Decode `latents` `batch_size` at a time on the pipeline's execution device, halving the batch on CUDA OOM."
+    vae, dev, out, i = pipe.vae, pipe._execution_device, [], 0
+    shift = getattr(vae.config, 'shift_factor', None) or 0.0
+    while i < len(latents):
+        z = latents[i:i + batch_size].to(dev) / vae.config.scaling_factor + shift
+        try: img = vae.decode(z.to(vae.dtype)).sample
+        except torch.cuda.OutOfMemoryError:
+            batch_size = halve_batch(batch_size, 'decoding'); continue
+        out += pipe.image_processor.postprocess(img.float(), output_type='pil'); i += len(z)
+    return out
+
+@torch.no_grad()
+def decode_latents(pipe, latents: torch.Tensor, batch_size: int | None = None) -> list:
+    """PIL images from UNet-space latents with the pipeline's VAE settings (scaling and shift factor, fp32 for a VAE
+    that needs it), on the device the pipeline executes on (also under `enable_model_cpu_offload`, which leaves
+    `vae.device` reporting the CPU), `batch_size` at a time (default: all), halved on CUDA OOM."""
+    vae = pipe.vae; up = _upcast(vae)
+    if up: vae.to(torch.float32)
+    try: return _decode_chunks(pipe, latents, batch_size or len(latents))
+    finally:
+        if up: vae.to(torch.float16)
+
+# %% ../nbs/07_build_set.ipynb #94c7a2da
 @torch.no_grad()
 def prompt_tensors(pipe, prompt: str, cfg: BuildConfig) -> dict:
     "The conditioning a fine-tuning step needs for `prompt`: `prompt_embeds` (and the pooled embeds of SDXL and SD3, SDXL's time ids)."

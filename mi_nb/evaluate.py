@@ -7,14 +7,30 @@ from __future__ import annotations
 import csv, io, json, os, re, time, urllib.request
 from pathlib import Path
 import torch
+from tqdm.auto import tqdm
 from .core import atomic_write_bytes, atomic_write_json, atomic_write_text, derive_seed, png_bytes, check_prompts, PromptError
+from .build_set import halve_batch
 from PIL import Image
 
 # %% auto #0
-__all__ = ['T2I_COMPBENCH_COMMIT', 'T2I_COMPBENCH_URL', 'T2I_CATEGORIES', 'DEFAULT_SCORERS', 'METRICS', 't2i_compbench_root',
-           't2i_compbench_file', 't2i_compbench_prompts', 'phrase_chunker', 'noun_phrases', 'vqa_questions',
-           'blip_yes_probability', 'blip_vqa_scores', 'clip_scores', 'export_name', 'eval_seeds', 'generate_images',
-           'write_samples', 'check_scorer', 'load_scorer', 'sample_files', 'score_samples', 'evaluate_pipeline']
+__all__ = ['T2I_COMPBENCH_COMMIT', 'T2I_COMPBENCH_URL', 'T2I_CATEGORIES', 'DEFAULT_SCORERS', 'METRICS', 'in_batches',
+           't2i_compbench_root', 't2i_compbench_file', 't2i_compbench_prompts', 'phrase_chunker', 'noun_phrases',
+           'vqa_questions', 'blip_yes_probability', 'blip_vqa_scores', 'clip_scores', 'export_name', 'eval_seeds',
+           'low_memory_decoding', 'generate_images', 'write_samples', 'generate_samples', 'check_scorer', 'load_scorer',
+           'sample_files', 'score_samples', 'evaluate_pipeline', 'candidate_grid', 'before_after', 'score_frame',
+           'score_table', 'plot_scores', 'card_samples']
+
+# %% ../nbs/14_evaluate.ipynb #e5ad53f9
+def in_batches(fn, n: int, batch_size: int, what: str) -> list:
+    """`fn(i, j, size)` for consecutive slices `i:j` of `range(n)`, `size` = `batch_size` long (halved on CUDA OOM; a
+    last short slice may pad itself to it); the results."""
+    out, i = [], 0
+    while i < n:
+        j = min(n, i + batch_size)
+        try: out.append(fn(i, j, batch_size))
+        except torch.cuda.OutOfMemoryError: batch_size = halve_batch(batch_size, what); continue
+        i = j
+    return out
 
 # %% ../nbs/14_evaluate.ipynb #0d4bbcb8
 T2I_COMPBENCH_COMMIT = '1b7094991a57f3c22abdd4f6e8ba6c1a15517073'
@@ -101,17 +117,19 @@ def blip_yes_probability(model, processor, images, questions, image_size: int = 
     "P(yes) / (P(yes) + P(no)) of BLIP VQA's first answer token for each (image, question) pair, as T2I-CompBench reads it."
     tok = _blip_tokenizer(processor)
     yes, no, enc = (tok.convert_tokens_to_ids(w) for w in ('yes', 'no', '[ENC]'))
-    p0 = next(model.parameters()); out = []
-    for i in range(0, len(images), batch_size):
-        px = processor.image_processor(list(images[i:i + batch_size]), size={'height': image_size, 'width': image_size},
+    p0 = next(model.parameters())
+    def one(i: int, j: int, size: int) -> torch.Tensor:
+        px = processor.image_processor(list(images[i:j]), size={'height': image_size, 'width': image_size},
                                        return_tensors='pt').pixel_values.to(p0.device, p0.dtype)
-        q = tok([_pre_question(x) for x in questions[i:i + batch_size]], padding='longest', truncation=True, max_length=35, return_tensors='pt').to(p0.device)
+        q = tok([_pre_question(x) for x in questions[i:j]], padding='longest', truncation=True, max_length=35,
+                return_tensors='pt').to(p0.device)
         ids = q.input_ids.clone(); ids[:, 0] = enc
         img = model.vision_model(pixel_values=px, interpolate_pos_encoding=True).last_hidden_state
         qs = model.text_encoder(input_ids=ids, attention_mask=q.attention_mask, encoder_hidden_states=img).last_hidden_state
         bos = torch.full((len(ids), 1), model.config.text_config.bos_token_id, device=p0.device)
         p = model.text_decoder(input_ids=bos, encoder_hidden_states=qs, encoder_attention_mask=q.attention_mask).logits[:, 0].float().softmax(-1)
-        out.append((p[:, yes] / (p[:, yes] + p[:, no])).cpu())
+        return (p[:, yes] / (p[:, yes] + p[:, no])).cpu()
+    out = in_batches(one, len(images), batch_size, 'scoring with BLIP-VQA')
     return torch.cat(out) if out else torch.zeros(0)
 
 # %% ../nbs/14_evaluate.ipynb #f3ca6798
@@ -128,11 +146,14 @@ def blip_vqa_scores(model, processor, images, prompts, nlp=None, np_num: int = 8
 @torch.no_grad()
 def clip_scores(model, processor, images, prompts, batch_size: int = 32) -> torch.Tensor:
     "T2I-CompBench's CLIPScore of each (image, prompt): the cosine similarity of CLIP's image and text embeddings."
-    p0, out = next(model.parameters()), []
-    for i in range(0, len(images), batch_size):
-        x = processor(text=list(prompts[i:i + batch_size]), images=list(images[i:i + batch_size]), return_tensors='pt', padding=True, truncation=True)
-        o = model(input_ids=x.input_ids.to(p0.device), attention_mask=x.attention_mask.to(p0.device), pixel_values=x.pixel_values.to(p0.device, p0.dtype))
-        out.append(torch.nn.functional.cosine_similarity(o.image_embeds.float(), o.text_embeds.float()).cpu().double())
+    p0 = next(model.parameters())
+    def one(i: int, j: int, size: int) -> torch.Tensor:
+        x = processor(text=list(prompts[i:j]), images=list(images[i:j]), return_tensors='pt', padding=True,
+                      truncation=True)
+        o = model(input_ids=x.input_ids.to(p0.device), attention_mask=x.attention_mask.to(p0.device),
+                  pixel_values=x.pixel_values.to(p0.device, p0.dtype))
+        return torch.nn.functional.cosine_similarity(o.image_embeds.float(), o.text_embeds.float()).cpu().double()
+    out = in_batches(one, len(images), batch_size, 'scoring with CLIP')
     return torch.cat(out) if out else torch.zeros(0, dtype=torch.float64)
 
 # %% ../nbs/14_evaluate.ipynb #cfe7fb92
@@ -148,16 +169,28 @@ def eval_seeds(seed: int, prompt: str, n: int) -> list:
     "The seeds of the `n` evaluation images of `prompt`."
     return [derive_seed(seed, prompt, 'eval', j) for j in range(n)]
 
+def low_memory_decoding(pipe) -> None:
+    """Make the pipeline's VAE decode one image at a time (`vae.enable_slicing()`): a batch then costs it one image's
+    memory."""
+    if hasattr(pipe.vae, 'enable_slicing'): pipe.vae.enable_slicing()
+
 @torch.no_grad()
+def _pipe_images(pipe, jobs: list, size: int, sampling: dict) -> list:
+    """PIL images of `jobs` [(prompt, seed)] from one pipeline call of exactly `size` images (padded with repeats,
+    dropped)."""
+    padded, dev = jobs + [jobs[-1]] * (size - len(jobs)), pipe._execution_device
+    gens = [torch.Generator(dev).manual_seed(s) for _, s in padded]
+    return pipe([p for p, _ in padded], generator=gens, output_type='pil', **sampling).images[:len(jobs)]
+
 def generate_images(pipe, prompts, n: int = 10, seed: int = 0, batch_size: int = 8, **sampling) -> list:
-    "`n` images per prompt (prompt-major) as dicts of prompt, j, seed, image (PIL), one seeded generator per image, `batch_size` per pipeline call."
+    """`n` images per prompt (prompt-major) as dicts of prompt, j, seed, image (PIL), one seeded generator per image,
+    `batch_size` per pipeline call (halved on CUDA OOM)."""
     jobs = [(p, j, s) for p in prompts for j, s in enumerate(eval_seeds(seed, p, n))]
-    dev, out = pipe._execution_device, []
-    for i in range(0, len(jobs), batch_size):
-        chunk = jobs[i:i + batch_size]
-        ims = pipe([p for p, _, _ in chunk], generator=[torch.Generator(dev).manual_seed(s) for _, _, s in chunk], output_type='pil', **sampling).images
-        out += [dict(prompt=p, j=j, seed=s, image=im) for (p, j, s), im in zip(chunk, ims)]
-    return out
+    low_memory_decoding(pipe)
+    def one(i: int, k: int, size: int) -> list:
+        ims = _pipe_images(pipe, [(p, s) for p, _, s in jobs[i:k]], size, sampling)
+        return [dict(prompt=p, j=j, seed=s, image=im) for (p, j, s), im in zip(jobs[i:k], ims)]
+    return sum(in_batches(one, len(jobs), batch_size, 'generating evaluation images'), [])
 
 def write_samples(out, items: list) -> Path:
     "Write `items` (from `generate_images`) as `out/samples/<prompt>_<n>.png` (n counts from 0 in order) and `out/records.csv`; returns `out`."
@@ -165,6 +198,43 @@ def write_samples(out, items: list) -> Path:
     names = [export_name(it['prompt'], n) for n, it in enumerate(items)]  # every name checked before a file is written
     for name, it in zip(names, items):
         atomic_write_bytes(out / 'samples' / name, png_bytes(it['image'])); rows.append(dict(file=f'samples/{name}', prompt=it['prompt'], j=it['j'], seed=it['seed']))
+    buf = io.StringIO(); w = csv.DictWriter(buf, ['file', 'prompt', 'j', 'seed']); w.writeheader(); w.writerows(rows)
+    atomic_write_text(out / 'records.csv', buf.getvalue())
+    return out
+
+# %% ../nbs/14_evaluate.ipynb #c7bb0dc9
+def _generation(pipe, prompts: list, n: int, seed: int, sampling: dict) -> dict:
+    """What makes an evaluation folder's images: pipeline, scheduler, prompts (hashed), images per prompt, seed,
+    sampling."""
+    from mi_nb.core import short_hash
+    return dict(pipeline=type(pipe).__name__, scheduler=type(pipe.scheduler).__name__, prompts=len(prompts),
+                prompts_hash=short_hash(*prompts), images_per_prompt=n, seed=seed,
+                **{k: v for k, v in sampling.items() if isinstance(v, (int, float, str, bool))})
+
+def _check_generation(out: Path, settings: dict) -> None:
+    "Write `generation.json`, or refuse a folder whose images were made with other settings."
+    f = out / 'generation.json'
+    if f.exists() and (old := json.loads(f.read_text())) != settings:
+        diff = ', '.join(f'{k}: {old.get(k)!r} -> {v!r}' for k, v in settings.items() if old.get(k) != v)
+        raise ValueError(f'{out} holds images made with other settings ({diff}); use another folder')
+    atomic_write_json(f, settings)
+
+def generate_samples(pipe, prompts, out, n: int = 10, seed: int = 0, batch_size: int = 8, desc: str = 'generate',
+                     progress: bool = False, **sampling) -> Path:
+    """The `n` images per prompt of `prompts` in `out/samples` (T2I-CompBench's layout) and `records.csv`: each image
+    written as soon as it is made, those already there skipped, so a rerun continues where a run stopped."""
+    out, prompts = Path(out), check_prompts(prompts)
+    jobs = [(p, j, s) for p in prompts for j, s in enumerate(eval_seeds(seed, p, n))]
+    names = [export_name(p, k) for k, (p, _, _) in enumerate(jobs)]  # every name checked before anything is made
+    _check_generation(out, _generation(pipe, prompts, n, seed, sampling))
+    todo = [(name, p, s) for name, (p, _, s) in zip(names, jobs) if not (out / 'samples' / name).exists()]
+    low_memory_decoding(pipe)
+    bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=desc, unit='image', disable=not progress)
+    def one(i: int, k: int, size: int) -> None:
+        for (name, _, _), im in zip(todo[i:k], _pipe_images(pipe, [(p, s) for _, p, s in todo[i:k]], size, sampling)):
+            atomic_write_bytes(out / 'samples' / name, png_bytes(im)); bar.update(1)
+    in_batches(one, len(todo), batch_size, 'generating evaluation images'); bar.close()
+    rows = [dict(file=f'samples/{name}', prompt=p, j=j, seed=s) for name, (p, j, s) in zip(names, jobs)]
     buf = io.StringIO(); w = csv.DictWriter(buf, ['file', 'prompt', 'j', 'seed']); w.writeheader(); w.writerows(rows)
     atomic_write_text(out / 'records.csv', buf.getvalue())
     return out
@@ -216,12 +286,127 @@ def score_samples(folder, metric: str, scorer: tuple, nlp=None, image_size: int 
 
 # %% ../nbs/14_evaluate.ipynb #d50c58e7
 def evaluate_pipeline(pipe, prompts, out, metric: str, scorer: tuple, n: int = 10, seed: int = 0, batch_size: int = 8, nlp=None,
-                      image_size: int = 480, scorer_name: str = '', extra: dict | None = None, **sampling) -> dict:
-    "Generate `n` images per prompt with `pipe`, write them to `out` in T2I-CompBench's layout, and score them with `metric`; returns the metrics."
+                      image_size: int = 480, scorer_name: str = '', extra: dict | None = None, progress: bool = False,
+                      **sampling) -> dict:
+    """Generate `n` images per prompt with `pipe` into `out` in T2I-CompBench's layout (`generate_samples`: resumable),
+    and score them with `metric`; returns the metrics."""
     prompts = check_prompts(prompts)
-    for p in prompts: export_name(p, 0)  # refuse a prompt that cannot be a file name before generating anything
     t0 = time.time()
-    write_samples(out, generate_images(pipe, prompts, n, seed, batch_size, **sampling))
+    generate_samples(pipe, prompts, out, n, seed, batch_size, 'generate', progress, **sampling)
     settings = dict(pipeline=type(pipe).__name__, images_per_prompt=n, seed=seed, generation_seconds=round(time.time() - t0, 1),
                     **{k: v for k, v in sampling.items() if isinstance(v, (int, float, str))}, **(extra or {}))
     return score_samples(out, metric, scorer, nlp, image_size, batch_size, scorer_name, settings)
+
+# %% ../nbs/14_evaluate.ipynb #55e88a30
+def _frame(im, colour=(40, 170, 60), width: int = 0):
+    "`im` (RGB) with a coloured border inside its edge (width: 1/16 of the side by default)."
+    from PIL import ImageDraw
+    im = im.convert('RGB').copy(); w = width or max(2, im.width // 16)
+    ImageDraw.Draw(im).rectangle([0, 0, im.width - 1, im.height - 1], outline=colour, width=w)
+    return im
+
+def _record(set_dir, prompt: str | None) -> dict:
+    """The sidecar of `prompt`'s record in the set `set_dir` (if None: the first with its candidates on disk, else the
+    first)."""
+    recs = [json.loads(f.read_text()) for f in Path(set_dir, 'records').glob('*.json')]
+    recs = sorted(recs, key=lambda r: r['prompt'])
+    if not recs: raise FileNotFoundError(f'no records in {Path(set_dir, "records")}')
+    kept = lambda r: Path(set_dir, 'candidates', f"{r['key']}-000.png").exists()
+    hit = [r for r in recs if r['prompt'] == prompt] if prompt else sorted(recs, key=lambda r: not kept(r))
+    if not hit: raise ValueError(f'{set_dir} has no record of the prompt {prompt!r}')
+    return hit[0]
+
+def candidate_grid(set_dir, prompt: str | None = None, most: int = 8, size: float = 1.6):
+    """A figure of a prompt's candidates (`set_dir/candidates`, from `keep_all=True`) ordered by selection score, the
+    kept framed: at most `most`, spread over the ranks."""
+    import matplotlib.pyplot as plt
+    r = _record(set_dir, prompt); key, sc = r['key'], r['scores']
+    order = sorted(range(len(sc)), key=lambda j: -sc[j])
+    k = min(most, len(order))  # shown: the best, the worst, and ranks evenly spread between
+    show = sorted({order[round(i * (len(order) - 1) / max(1, k - 1))] for i in range(k)}, key=order.index)
+    fig, axes = plt.subplots(1, len(show), figsize=(size * len(show), size + 0.5), squeeze=False)
+    for ax, j in zip(axes[0], show):
+        f = Path(set_dir, 'candidates', f'{key}-{j:03d}.png')
+        if not f.exists(): raise FileNotFoundError(f'{f}: build the set with keep_all=True to keep every candidate')
+        im = Image.open(f)
+        ax.imshow(_frame(im) if j in r['kept'] else im); ax.set_axis_off()
+        ax.set_title(f"#{order.index(j) + 1}: {sc[j]:.3g}" + (' kept' if j in r['kept'] else ''), fontsize=8)
+    fig.suptitle(f"{r['prompt']!r}: {len(sc)} candidates by {r.get('score', 'trajectory')} score", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/14_evaluate.ipynb #0c6d1235
+def _samples(folder) -> list:
+    "The rows of `folder/records.csv` (file, prompt, j, seed)."
+    with open(Path(folder, 'records.csv'), newline='') as f: return list(csv.DictReader(f))
+
+def before_after(folders: dict, prompts: list | None = None, n: int = 4, size: float = 1.6):
+    """A figure of the same seeds' images from each evaluation folder of `folders` ({label: folder}): for each prompt
+    (the first two by default), one row per label, `n` images."""
+    import matplotlib.pyplot as plt
+    rows = {k: _samples(v) for k, v in folders.items()}
+    first = next(iter(rows.values())); prompts = prompts or list(dict.fromkeys(r['prompt'] for r in first))[:2]
+    n = min(n, max(sum(r['prompt'] == p for r in first) for p in prompts))  # no empty columns
+    rows_n = len(prompts) * len(folders)
+    fig, axes = plt.subplots(rows_n, n, figsize=(size * n, size * rows_n), squeeze=False)
+    for pi, p in enumerate(prompts):
+        for li, (label, folder) in enumerate(folders.items()):
+            picks = [r for r in rows[label] if r['prompt'] == p][:n]
+            for ax, r in zip(axes[pi * len(folders) + li], picks + [None] * (n - len(picks))):
+                ax.set_axis_off()
+                if r is not None: ax.imshow(Image.open(Path(folder, r['file'])))
+            axes[pi * len(folders) + li][0].set_title(f'{label}: {p}', fontsize=8, loc='left')
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/14_evaluate.ipynb #bd08582f
+def score_frame(folders: dict, metrics=None) -> 'pd.DataFrame':
+    """The per-image scores of each evaluation folder ({label: folder}) and metric (those scored in all of them by
+    default): model, metric, prompt, file, score."""
+    import pandas as pd
+    have = [{m for m in METRICS if Path(f, f'scores-{m}.csv').exists()} for f in folders.values()]
+    metrics = list(metrics or [m for m in METRICS if all(m in h for h in have)])
+    frames = [pd.read_csv(Path(f, f'scores-{m}.csv')).assign(model=k, metric=m)
+              for k, f in folders.items() for m in metrics]
+    return pd.concat(frames, ignore_index=True)[['model', 'metric', 'prompt', 'file', 'score']]
+
+def score_table(df) -> 'pd.DataFrame':
+    """Each metric's mean per model (columns in `df`'s order), the change last - first, and its 95% interval over
+    prompts (paired, normal)."""
+    models = list(dict.fromkeys(df.model))
+    per = df.groupby(['metric', 'prompt', 'model']).score.mean().unstack('model')[models]
+    diff = per[models[-1]] - per[models[0]]
+    out = per.groupby('metric').mean()
+    out['change'] = diff.groupby('metric').mean()
+    half = 1.96 * diff.groupby('metric').std(ddof=1) / diff.groupby('metric').size() ** 0.5
+    out['95% interval'] = [f'[{c - h:+.4f}, {c + h:+.4f}]' for c, h in zip(out['change'], half.reindex(out.index))]
+    return out
+
+def plot_scores(df, size: float = 3.2):
+    """A seaborn figure per metric: each prompt's mean score under each model (grey lines join a prompt's pair), and
+    the models' means with 95% intervals."""
+    import matplotlib.pyplot as plt, seaborn as sns
+    per = df.groupby(['metric', 'model', 'prompt'], sort=False).score.mean().reset_index()
+    metrics = list(dict.fromkeys(per.metric))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(size * len(metrics), size), squeeze=False)
+    for ax, m in zip(axes[0], metrics):
+        d = per[per.metric == m]
+        sns.lineplot(data=d, x='model', y='score', units='prompt', estimator=None, color='grey', alpha=0.25, lw=0.8,
+                     ax=ax)
+        sns.pointplot(data=d, x='model', y='score', errorbar=('ci', 95), color='C0', ax=ax)
+        ax.set(title=m, xlabel='', ylabel='mean score per prompt')
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/14_evaluate.ipynb #e226f50f
+def card_samples(out, images: dict, note: str = '') -> Path:
+    """Add `images` ({name: PIL image or figure}) to the model card `out/README.md` as a Samples section (written to
+    `out/samples/<name>.png`; a section from an earlier call is replaced); returns the card."""
+    card = Path(out) / 'README.md'
+    text = re.sub(r'\n<!-- samples -->.*<!-- /samples -->\n', '\n', card.read_text(), flags=re.S)
+    lines = ['', '<!-- samples -->', '## Samples', ''] + ([note, ''] if note else [])
+    for name, im in images.items():
+        atomic_write_bytes(Path(out) / 'samples' / f'{name}.png', png_bytes(im))
+        lines += [f'![{name}](samples/{name}.png)', '']
+    atomic_write_text(card, text.rstrip('\n') + '\n' + '\n'.join(lines + ['<!-- /samples -->', '']))
+    return card

@@ -14,8 +14,8 @@ from .mi import denoiser, is_flow_matching
 from .set_format import SynthSet
 from .adapter import (ATTENTION, lora_config, add_adapter, unfreeze, save_trained, prompt_ids, with_prompt_ids,
                            encode_ids, trained_models, trained_state, load_trained_state, set_training)
-from .losses import (FLOW_WEIGHTINGS, training_loss, training_scheduler, empty_prompt_cond, drop_prompts, EMA,
-                          validation_loss)
+from .losses import (FLOW_WEIGHTINGS, training_scheduler, empty_prompt_cond, drop_prompts, EMA, validation_loss,
+                          micro_backward, oom_backoff, idle_on_cpu)
 from .runs import (batch_indices, weighted_batch_indices, save_checkpoint, checkpoints, load_checkpoint, prune_checkpoints, read_rows, write_rows, append_row,
                         check_run, write_figure, plot_training, model_card, TRAIN_FIELDS, val_fields, check_report_to, tracker_config,
                         log_row, validation_settings, save_validation_images, resolve_mixed_precision)
@@ -231,10 +231,8 @@ def train_update(run: Run, s: int) -> dict:
         b, g, finite = _micro_batch(run, s, m)
         bad += float(not finite)
         with acc.accumulate(run.model, *[t for t in (run.text_model,) if t is not None]):
-            if run.text_model is not None: b = encode_ids(run.text_model, b)  # the embeddings from the text encoder being trained
-            loss = training_loss(run.model, run.noise_sched, b, g, run.dtype, cfg.snr_gamma, cfg.noise_offset, cfg.weighting)
-            losses.append(loss.detach().float())
-            acc.backward(loss)
+            losses.append(micro_backward(acc, run.model, run.noise_sched, b, g, run.dtype, cfg.snr_gamma,
+                                         cfg.noise_offset, cfg.weighting, run.text_model, run.state.get('parts', 1)))
             if m < cfg.grad_accum - 1: continue
             stats = acc.reduce(torch.stack([torch.stack(losses).mean(), torch.tensor(bad, device=acc.device)]), 'sum')
             step_loss, bad = stats[0].item() / acc.num_processes, stats[1].item()
@@ -348,7 +346,8 @@ def finetune(pipe, data_dir, out_dir, cfg: FinetuneConfig | None = None, *, vali
     cfg = check_finetune_config(cfg or FinetuneConfig())
     images = validation_settings(validation_prompts, validation_images, validation_call)  # checked before anything is loaded
     acc = make_accelerator(cfg, check_report_to(report_to), Path(out_dir) / 'logs')
-    with folder_lock(out_dir, 'fine-tuning run', enabled=acc.is_main_process):
+    keep, sampling = {'unet', 'transformer', 'text_encoder' * cfg.train_text_encoder}, validate is not None or images
+    with folder_lock(out_dir, 'fine-tuning run', enabled=acc.is_main_process), idle_on_cpu(pipe, keep, not sampling):
         run = open_run(acc, pipe, data_dir, out_dir, cfg, validate, resume, base_model, init_from, images)
         set_training(_models(run))
         try:
@@ -361,7 +360,8 @@ def finetune(pipe, data_dir, out_dir, cfg: FinetuneConfig | None = None, *, vali
             acc.wait_for_everyone()
             bar = tqdm(range(start, cfg.max_steps), initial=start, total=cfg.max_steps, disable=not (progress and run.main), desc='finetune')
             for s in bar:
-                row = train_update(run, s); after_update(run, row)
+                row = oom_backoff(lambda: train_update(run, s), acc, run.aopt, run.state, cfg.batch_size)
+                after_update(run, row)
                 if progress and run.main: bar.set_postfix(loss=row['loss'])
                 if stop_after is not None and row['step'] >= stop_after: return dict(out=str(run.out), stopped_at=row['step'])
         finally:

@@ -9,8 +9,9 @@ import torch
 from .lab.model import lab_tokenizer, lab_words, build_pipeline, build_vae, LabConfig, SCHEDULER_CONFIG
 
 # %% auto #0
-__all__ = ['BLIP_WORDS', 'tiny_sd_pipeline', 'tiny_sdxl_pipeline', 't5_tokenizer', 'tiny_sd3_pipeline', 'tiny_clip',
-           'bert_tokenizer', 'tiny_blip_vqa']
+__all__ = ['OPENCLIP_H', 'CLIP_L', 'OPENCLIP_BIGG', 'REAL_CONFIGS', 'BLIP_WORDS', 'tiny_sd_pipeline', 'tiny_sdxl_pipeline',
+           't5_tokenizer', 'tiny_sd3_pipeline', 'real_architecture', 'parameter_counts', 'tiny_clip', 'bert_tokenizer',
+           'tiny_blip_vqa']
 
 # %% ../nbs/19_fixtures.ipynb #958a8718
 def _clip_config(tokenizer, width: int, layers: int = 2, heads: int = 2, projection_dim: int | None = None):
@@ -99,6 +100,108 @@ def tiny_sd3_pipeline(seed: int = 0, max_length: int = 16):
     for m in (vae, te1, te2, te3, transformer): m.eval()
     pipe.set_progress_bar_config(disable=True)
     return pipe
+
+# %% ../nbs/19_fixtures.ipynb #6e2a99fd
+def _clip_text(hidden: int, inter: int, layers: int, heads: int, act: str, proj: int) -> dict:
+    "A real CLIP text encoder's config (49,408 tokens, 77 positions; the special-token ids of the released configs)."
+    return dict(vocab_size=49408, hidden_size=hidden, intermediate_size=inter, num_hidden_layers=layers,
+                num_attention_heads=heads, max_position_embeddings=77, hidden_act=act, projection_dim=proj,
+                layer_norm_eps=1e-5, bos_token_id=0, eos_token_id=2, pad_token_id=1)
+
+def _sd_vae(sample_size: int, **kw) -> dict:
+    "The Stable Diffusion VAE's config (SD 1/2, SDXL; SD3 with 16 latent channels)."
+    return {**dict(in_channels=3, out_channels=3, down_block_types=('DownEncoderBlock2D',) * 4,
+                   up_block_types=('UpDecoderBlock2D',) * 4, block_out_channels=(128, 256, 512, 512),
+                   layers_per_block=2, latent_channels=4, norm_num_groups=32, sample_size=sample_size), **kw}
+
+OPENCLIP_H = _clip_text(1024, 4096, 23, 16, 'gelu', 512)       # SD 2.x: OpenCLIP ViT-H/14 without its last layer
+CLIP_L = _clip_text(768, 3072, 12, 12, 'quick_gelu', 768)       # SDXL's and SD3's first text encoder
+OPENCLIP_BIGG = _clip_text(1280, 5120, 32, 20, 'gelu', 1280)    # SDXL's and SD3's second
+REAL_CONFIGS = {
+    'sd': dict(unet=dict(sample_size=64, in_channels=4, out_channels=4, layers_per_block=2,
+                         block_out_channels=(320, 640, 1280, 1280), attention_head_dim=(5, 10, 20, 20),
+                         down_block_types=('CrossAttnDownBlock2D',) * 3 + ('DownBlock2D',),
+                         up_block_types=('UpBlock2D',) + ('CrossAttnUpBlock2D',) * 3, cross_attention_dim=1024,
+                         use_linear_projection=True),
+               text_encoder=OPENCLIP_H, vae=_sd_vae(512),
+               scheduler=dict(beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear',
+                              num_train_timesteps=1000, prediction_type='epsilon', set_alpha_to_one=False,
+                              skip_prk_steps=True, steps_offset=1, clip_sample=False)),
+    'sdxl': dict(unet=dict(sample_size=128, in_channels=4, out_channels=4, layers_per_block=2,
+                           block_out_channels=(320, 640, 1280), transformer_layers_per_block=(1, 2, 10),
+                           attention_head_dim=(5, 10, 20),
+                           down_block_types=('DownBlock2D',) + ('CrossAttnDownBlock2D',) * 2,
+                           up_block_types=('CrossAttnUpBlock2D',) * 2 + ('UpBlock2D',), cross_attention_dim=2048,
+                           use_linear_projection=True, addition_embed_type='text_time', addition_time_embed_dim=256,
+                           projection_class_embeddings_input_dim=2816),
+                 text_encoder=CLIP_L, text_encoder_2=OPENCLIP_BIGG, vae=_sd_vae(1024, scaling_factor=0.13025),
+                 scheduler=dict(beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear', steps_offset=1,
+                                num_train_timesteps=1000, prediction_type='epsilon', timestep_spacing='leading')),
+    'sd3': dict(transformer=dict(sample_size=128, patch_size=2, in_channels=16, out_channels=16, num_layers=24,
+                                 attention_head_dim=64, num_attention_heads=24, joint_attention_dim=4096,
+                                 caption_projection_dim=1536, pooled_projection_dim=2048, pos_embed_max_size=384,
+                                 dual_attention_layers=tuple(range(13)), qk_norm='rms_norm'),
+                text_encoder=CLIP_L, text_encoder_2=OPENCLIP_BIGG,
+                text_encoder_3=dict(vocab_size=32128, d_model=4096, d_kv=64, d_ff=10240, num_layers=24, num_heads=64,
+                                    relative_attention_num_buckets=32, relative_attention_max_distance=128,
+                                    feed_forward_proj='gated-gelu', layer_norm_epsilon=1e-6, dropout_rate=0.1,
+                                    pad_token_id=0, eos_token_id=1, decoder_start_token_id=0),
+                vae=_sd_vae(1024, latent_channels=16, scaling_factor=1.5305, shift_factor=0.0609, use_quant_conv=False,
+                            use_post_quant_conv=False),
+                scheduler=dict(num_train_timesteps=1000, shift=3.0))}
+
+# %% ../nbs/19_fixtures.ipynb #14033991
+class _building:
+    "A `with` block that builds modules on `device` in `dtype` from the seeded global generator, restoring both after."
+    def __init__(self, seed: int, device, dtype):
+        self.seed, self.device, self.dtype = seed, torch.device(device or 'cpu'), dtype
+    def __enter__(self):
+        self.fork = torch.random.fork_rng(devices=[]); self.fork.__enter__(); torch.manual_seed(self.seed)
+        self.old = torch.get_default_dtype(); torch.set_default_dtype(self.dtype)
+        self.dev = self.device; self.dev.__enter__()
+    def __exit__(self, *exc):
+        self.dev.__exit__(*exc); torch.set_default_dtype(self.old); self.fork.__exit__(*exc)
+
+def _real_modules(family: str) -> dict:
+    "The models of `family`'s real architecture, freshly built (random weights) on the current default device."
+    from diffusers import UNet2DConditionModel, SD3Transformer2DModel, AutoencoderKL
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, T5Config, T5EncoderModel
+    c = REAL_CONFIGS[family]
+    out = dict(vae=AutoencoderKL(**c['vae']))
+    if family == 'sd3':
+        out['transformer'] = SD3Transformer2DModel(**c['transformer'])
+        out['text_encoder_3'] = T5EncoderModel(T5Config(**c['text_encoder_3']))
+    else: out['unet'] = UNet2DConditionModel(**c['unet'])
+    first = CLIPTextModelWithProjection if family == 'sd3' else CLIPTextModel
+    out['text_encoder'] = first(CLIPTextConfig(**c['text_encoder']))
+    if 'text_encoder_2' in c: out['text_encoder_2'] = CLIPTextModelWithProjection(CLIPTextConfig(**c['text_encoder_2']))
+    return {k: m.eval() for k, m in out.items()}
+
+def real_architecture(family: str = 'sd', seed: int = 0, device=None, dtype=torch.float32):
+    """A random-weight pipeline with the real architecture of SD-2.1-base ('sd'), SDXL-base-1.0 ('sdxl') or
+    SD3.5-medium ('sd3'), built offline on `device` (CPU; 'meta': no memory) in `dtype`."""
+    from diffusers import (StableDiffusionPipeline, StableDiffusionXLPipeline, StableDiffusion3Pipeline, PNDMScheduler,
+                           EulerDiscreteScheduler, FlowMatchEulerDiscreteScheduler)
+    if family not in REAL_CONFIGS: raise ValueError(f"family must be one of {', '.join(REAL_CONFIGS)}, not {family!r}")
+    with _building(seed, device, dtype): m = _real_modules(family)
+    tok, sc = lab_tokenizer(max_length=77), REAL_CONFIGS[family]['scheduler']
+    if family == 'sd':
+        pipe = StableDiffusionPipeline(**m, tokenizer=tok, scheduler=PNDMScheduler.from_config(sc), safety_checker=None,
+                                       feature_extractor=None, requires_safety_checker=False)
+    elif family == 'sdxl':
+        pipe = StableDiffusionXLPipeline(**m, tokenizer=tok, tokenizer_2=tok,
+                                         scheduler=EulerDiscreteScheduler.from_config(sc),
+                                         force_zeros_for_empty_prompt=True, add_watermarker=False)
+    else:
+        pipe = StableDiffusion3Pipeline(**m, tokenizer=tok, tokenizer_2=tok, tokenizer_3=t5_tokenizer(),
+                                        scheduler=FlowMatchEulerDiscreteScheduler.from_config(sc))
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+def parameter_counts(pipe) -> dict:
+    "Millions of parameters of each model of `pipe`."
+    return {k: round(sum(p.numel() for p in m.parameters()) / 1e6, 1) for k, m in pipe.components.items()
+            if isinstance(m, torch.nn.Module)}
 
 # %% ../nbs/19_fixtures.ipynb #d9a0fa42
 def tiny_clip(seed: int = 0):

@@ -12,8 +12,9 @@ from .mi import denoiser, is_flow_matching
 from .adapter import with_prompt_ids, encode_ids
 
 # %% auto #0
-__all__ = ['FLOW_WEIGHTINGS', 'unet_kwargs', 'denoise_loss', 'flow_density', 'flow_loss', 'training_loss', 'training_scheduler',
-           'empty_prompt_cond', 'drop_prompts', 'validation_loss', 'EMA']
+__all__ = ['FLOW_WEIGHTINGS', 'unet_kwargs', 'vp_draws', 'denoise_loss', 'flow_density', 'flow_draws', 'flow_loss',
+           'training_draws', 'training_loss', 'training_scheduler', 'empty_prompt_cond', 'drop_prompts', 'park_idle',
+           'unpark', 'idle_on_cpu', 'backward_in_parts', 'micro_backward', 'oom_backoff', 'validation_loss', 'EMA']
 
 # %% ../nbs/08a_losses.ipynb #5c5637ad
 def unet_kwargs(batch: dict, dtype) -> dict:
@@ -23,13 +24,21 @@ def unet_kwargs(batch: dict, dtype) -> dict:
         kw['added_cond_kwargs'] = dict(text_embeds=batch['pooled_prompt_embeds'].to(dtype), time_ids=batch['add_time_ids'].to(dtype))
     return kw
 
-def denoise_loss(unet, scheduler, batch: dict, generator: torch.Generator, snr_gamma: float | None = None,
-                 noise_offset: float = 0.0, dtype: torch.dtype | None = None) -> torch.Tensor:
-    "The denoising loss of `unet` on `batch` at uniform timesteps; every draw from `generator`, on its device."
-    lat = batch['latents']; dev, n, gdev = lat.device, len(lat), generator.device
+def vp_draws(scheduler, latents: torch.Tensor, generator: torch.Generator, noise_offset: float = 0.0) -> dict:
+    "The random draws of `denoise_loss` on `latents` (noise, uniform timesteps), from `generator` on its device."
+    lat = latents; dev, n, gdev = lat.device, len(lat), generator.device
     noise = torch.randn(lat.shape, generator=generator, device=gdev).to(dev)
     if noise_offset: noise = noise + noise_offset * torch.randn(n, lat.shape[1], 1, 1, generator=generator, device=gdev).to(dev)
     t = torch.randint(0, scheduler.config.num_train_timesteps, (n,), generator=generator, device=gdev).to(dev)
+    return dict(noise=noise, t=t)
+
+def denoise_loss(unet, scheduler, batch: dict, generator: torch.Generator, snr_gamma: float | None = None,
+                 noise_offset: float = 0.0, dtype: torch.dtype | None = None,
+                 draws: dict | None = None) -> torch.Tensor:
+    "The denoising loss of `unet` on `batch` at uniform timesteps; every draw from `generator` (or given: `draws`)."
+    lat = batch['latents']; dev = lat.device
+    draws = draws or vp_draws(scheduler, lat, generator, noise_offset)
+    noise, t = draws['noise'], draws['t']
     zt = scheduler.add_noise(lat, noise, t)
     dtype = dtype or lat.dtype
     pred = unet(zt.to(dtype), t, **unet_kwargs(batch, dtype)).sample
@@ -54,15 +63,25 @@ def flow_density(n: int, weighting: str, generator: torch.Generator, logit_mean:
     u = torch.rand(n, generator=generator, device=gdev)
     return 1 - u - mode_scale * (torch.cos(math.pi * u / 2) ** 2 - 1 + u) if weighting == 'mode' else u
 
-def flow_loss(transformer, scheduler, batch: dict, generator: torch.Generator, weighting: str = 'logit_normal',
-              logit_mean: float = 0.0, logit_std: float = 1.0, mode_scale: float = 1.29, noise_offset: float = 0.0,
-              dtype: torch.dtype | None = None) -> torch.Tensor:
-    "The flow-matching loss of SD3's `transformer` on `batch` (`latents`, `prompt_embeds`, `pooled_prompt_embeds`); every draw from `generator`."
-    lat = batch['latents']; dev, n, gdev, T = lat.device, len(lat), generator.device, scheduler.config.num_train_timesteps
-    if len(scheduler.sigmas) != T: raise ValueError('flow_loss needs a freshly built scheduler (its training sigmas), not one set for sampling')
+def flow_draws(scheduler, latents: torch.Tensor, generator: torch.Generator, weighting: str = 'logit_normal',
+               logit_mean: float = 0.0, logit_std: float = 1.0, mode_scale: float = 1.29,
+               noise_offset: float = 0.0) -> dict:
+    "The random draws of `flow_loss` on `latents` (noise, training-step indices from `flow_density`), from `generator`."
+    lat = latents; dev, n, gdev, T = lat.device, len(lat), generator.device, scheduler.config.num_train_timesteps
     noise = torch.randn(lat.shape, generator=generator, device=gdev).to(dev)
     if noise_offset: noise = noise + noise_offset * torch.randn(n, lat.shape[1], 1, 1, generator=generator, device=gdev).to(dev)
     idx = (flow_density(n, weighting, generator, logit_mean, logit_std, mode_scale) * T).long().clamp(0, T - 1).cpu()
+    return dict(noise=noise, idx=idx)
+
+def flow_loss(transformer, scheduler, batch: dict, generator: torch.Generator, weighting: str = 'logit_normal',
+              logit_mean: float = 0.0, logit_std: float = 1.0, mode_scale: float = 1.29, noise_offset: float = 0.0,
+              dtype: torch.dtype | None = None, draws: dict | None = None) -> torch.Tensor:
+    "The flow-matching loss of SD3's `transformer` on `batch`; every draw from `generator` (or given: `draws`)."
+    lat = batch['latents']; dev, T = lat.device, scheduler.config.num_train_timesteps
+    if len(scheduler.sigmas) != T:
+        raise ValueError('flow_loss needs a freshly built scheduler (its training sigmas), not one set for sampling')
+    draws = draws or flow_draws(scheduler, lat, generator, weighting, logit_mean, logit_std, mode_scale, noise_offset)
+    noise, idx = draws['noise'], draws['idx']
     sigma, t = scheduler.sigmas[idx].to(dev, torch.float32), scheduler.timesteps[idx].to(dev)
     s = sigma.view(-1, *[1] * (lat.ndim - 1))
     dtype = dtype or lat.dtype
@@ -72,13 +91,20 @@ def flow_loss(transformer, scheduler, batch: dict, generator: torch.Generator, w
     w = {'sigma_sqrt': sigma ** -2.0, 'cosmap': 2 / (math.pi * (1 - 2 * sigma + 2 * sigma ** 2))}.get(weighting, torch.ones_like(sigma))
     return (w * err).mean()
 
+def training_draws(scheduler, latents, generator, noise_offset: float = 0.0, weighting: str = 'logit_normal') -> dict:
+    "Every random draw of `training_loss` on `latents` from `generator`: made for a micro-batch, split with it."
+    if is_flow_matching(scheduler):
+        return flow_draws(scheduler, latents, generator, weighting, noise_offset=noise_offset)
+    return vp_draws(scheduler, latents, generator, noise_offset)
+
 def training_loss(model, scheduler, batch: dict, generator: torch.Generator, dtype=None, snr_gamma: float | None = None,
                   noise_offset: float = 0.0, weighting: str = 'logit_normal', logit_mean: float = 0.0, logit_std: float = 1.0,
-                  mode_scale: float = 1.29) -> torch.Tensor:
+                  mode_scale: float = 1.29, draws: dict | None = None) -> torch.Tensor:
     "The loss the denoiser was trained with: `flow_loss` for a flow-matching `scheduler` (SD3), `denoise_loss` otherwise."
     if is_flow_matching(scheduler):
-        return flow_loss(model, scheduler, batch, generator, weighting, logit_mean, logit_std, mode_scale, noise_offset, dtype)
-    return denoise_loss(model, scheduler, batch, generator, snr_gamma, noise_offset, dtype)
+        return flow_loss(model, scheduler, batch, generator, weighting, logit_mean, logit_std, mode_scale, noise_offset,
+                         dtype, draws)
+    return denoise_loss(model, scheduler, batch, generator, snr_gamma, noise_offset, dtype, draws)
 
 def training_scheduler(pipe):
     "A fresh scheduler of the noise process `pipe`'s denoiser was trained with: DDPM for SD/SDXL, flow-matching Euler (training sigmas) for SD3."
@@ -106,6 +132,62 @@ def drop_prompts(batch: dict, null: dict, p: float, generator: torch.Generator) 
     for k, v in null.items():
         out[k] = torch.where(drop.view(-1, *[1] * (batch[k].ndim - 1)), v.to(batch[k].dtype), batch[k])
     return out
+
+# %% ../nbs/08a_losses.ipynb #91cb0d52
+def park_idle(pipe, keep) -> dict:
+    "Move the models of `pipe` not named in `keep` (VAE, text encoders, SD3's T5) to the CPU; returns their devices."
+    parked = {}
+    for name, m in pipe.components.items():
+        if not isinstance(m, torch.nn.Module) or name in keep: continue
+        dev = next(m.parameters(), torch.empty(0)).device
+        if dev.type != 'cpu': parked[name] = dev; m.to('cpu')
+    if parked: torch.cuda.empty_cache()
+    return parked
+
+def unpark(pipe, parked: dict) -> None:
+    "Put the models `park_idle` moved back where they were."
+    for name, dev in parked.items(): getattr(pipe, name).to(dev)
+
+@contextmanager
+def idle_on_cpu(pipe, keep, enabled: bool = True):
+    "`park_idle(pipe, keep)` for a `with` block (a no-op when not `enabled`), `unpark` after it."
+    parked = park_idle(pipe, keep) if enabled else {}
+    try: yield parked
+    finally: unpark(pipe, parked)
+
+# %% ../nbs/08a_losses.ipynb #f3f79b16
+def backward_in_parts(acc, loss_fn, batch: dict, draws: dict, parts: int = 1) -> torch.Tensor:
+    "Backpropagate `loss_fn(piece, draws)` over `batch` in `parts` share-weighted pieces: one micro-batch's gradient."
+    n = len(batch['latents']); size, total = -(-n // parts), 0.0
+    for i in range(0, n, size):
+        cut = lambda d: {k: v[i:i + size] for k, v in d.items()}
+        loss = loss_fn(cut(batch), cut(draws))
+        if size < n: loss = loss * (min(size, n - i) / n)
+        acc.backward(loss); total = total + loss.detach().float()
+    return total
+
+def micro_backward(acc, model, scheduler, batch: dict, generator, dtype=None, snr_gamma: float | None = None,
+                   noise_offset: float = 0.0, weighting: str = 'logit_normal', text_encoder=None, parts: int = 1):
+    "Backpropagate one micro-batch's training loss (draws from `generator`) in `parts` pieces; returns the loss."
+    draws = training_draws(scheduler, batch['latents'], generator, noise_offset, weighting)
+    def loss(piece: dict, d: dict):
+        if text_encoder is not None: piece = encode_ids(text_encoder, piece)
+        return training_loss(model, scheduler, piece, None, dtype, snr_gamma, noise_offset, weighting, draws=d)
+    return backward_in_parts(acc, loss, batch, draws, parts)
+
+def oom_backoff(update, acc, optimizer, state: dict, most: int):
+    "Run `update()`; on CUDA OOM (one process) clear its gradients and run it again with `state['parts']` doubled."
+    import warnings
+    start = acc.step
+    while True:
+        try: return update()
+        except torch.cuda.OutOfMemoryError:
+            parts = state.get('parts', 1)
+            if acc.num_processes > 1 or parts >= most: raise
+            optimizer.zero_grad(set_to_none=True); acc.step = start; torch.cuda.empty_cache()
+            state['parts'] = 2 * parts
+            warnings.warn(f'CUDA out of memory in a fine-tuning micro-batch: now computed in {2 * parts} parts '
+                          '(gradient accumulation: the same update)')
 
 # %% ../nbs/08a_losses.ipynb #0c369b92
 @torch.no_grad()

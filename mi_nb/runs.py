@@ -308,11 +308,13 @@ def save_validation_images(acc, pipe, out, step: int, prompts: list, n: int = 4,
 
 # %% ../nbs/09_runs.ipynb #b4118646
 def resolve_mixed_precision(mp: str | None) -> str | None:
-    "`mp`, or for None: bf16 on CUDA with bf16 support, fp16 on other CUDA, the `accelerate launch` setting if any, else 'no'."
+    """`mp`, or for None: the `accelerate launch` setting if any, else the GPU's half precision (`default_dtype`), else
+    'no'."""
+    from mi_nb.core import default_dtype
     if mp is not None:
         if mp not in ('no', 'fp16', 'bf16'): raise ValueError(f"mixed_precision must be 'no', 'fp16' or 'bf16', not {mp!r}")
         return mp
     if os.environ.get('ACCELERATE_MIXED_PRECISION'): return None  # let accelerate read what `accelerate launch` set
     if torch.cuda.is_available() and os.environ.get('ACCELERATE_USE_CPU', '').lower() not in ('1', 'true', 'yes'):
-        return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+        return {torch.bfloat16: 'bf16', torch.float16: 'fp16'}[default_dtype('cuda')]
     return 'no'

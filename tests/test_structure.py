@@ -6,7 +6,7 @@ from conftest import ROOT
 
 PKG = ROOT / 'mi_nb'
 GENERIC = ('core', 'mi', 'set_format', 'build_set', 'adapter', 'losses', 'runs', 'finetune', 'mitune',
-           'evaluate')  # the layers below the lab, in order
+           'evaluate', 'plan')  # the layers below the lab, in order
 ABOVE = ('fixtures', 'bench', 'args', 'cli', '_modidx', '__init__')  # fixtures, benchmarks, the command line
 
 def _imports(path: Path, package: str) -> list:
