@@ -38,3 +38,10 @@ def test_evaluate_bad_prompt_file(tmp_path, content, msg):
 def test_missing_model_is_a_clear_error(tmp_path):
     p = run(['mi-nb', 'evaluate', '--model', str(tmp_path / 'nope'), '--limit', '1', '--out', str(tmp_path / 'o')], check=False)
     assert p.returncode != 0 and 'no diffusers pipeline' in p.stderr
+
+def test_progress_bars_in_a_log_are_written_once(tmp_path):
+    "Captured (not a terminal), each progress bar is one line: its final state, not every redraw nor the end twice."
+    p = run(['mi-nb', 'evaluate', '--prompts', 'test', '--limit', '3', '--images-per-prompt', '1', '--steps', '2',
+             '--batch-size', '1', '--out', str(tmp_path / 'e')])
+    bars = [l.split(' [')[0] for l in p.stderr.splitlines() if l.startswith('generate')]  # (a slow stage adds its state
+    assert len(bars) == len(set(bars)) and bars[-1].endswith('3/3') and '\r' not in p.stderr, p.stderr  # once a minute)

@@ -26,14 +26,16 @@ def image_seeds(prompts, n: int, seed: int = 0) -> list:
 
 # %% ../../nbs/05_lab_eval.ipynb #0551934c
 @torch.no_grad()
-def generate(pipe, prompts, n: int = 4, seed: int = 0, batch_size: int = 64, progress: bool = True, **sampling) -> np.ndarray:
-    "`n` images per prompt (uint8, prompt-major) with per-image seeds; batching does not change the images."
+def generate(pipe, prompts, n: int = 4, seed: int = 0, batch_size: int = 64, progress: bool | str = True,
+             **sampling) -> np.ndarray:
+    "`n` images per prompt (uint8, prompt-major) with per-image seeds; `progress` may name the bar (the stage)."
     kw = {**LAB_SAMPLING, **sampling}
     flat = [p for p in prompts for _ in range(n)]
     seeds = image_seeds(prompts, n, seed)
     dev = pipe.unet.device
     out = []
-    for i in tqdm(range(0, len(flat), batch_size), disable=not progress, desc='generate'):
+    label = progress if isinstance(progress, str) else 'generate'
+    for i in tqdm(range(0, len(flat), batch_size), disable=not progress, desc=label, unit='batch'):
         gens = [torch.Generator(dev).manual_seed(s) for s in seeds[i:i + batch_size]]
         ims = pipe(flat[i:i + batch_size], generator=gens, output_type='np', **kw).images
         out.append((ims * 255).round().astype(np.uint8))
@@ -126,12 +128,12 @@ def spread(items: list, n: int | None) -> list:
     return [items[i] for i in np.linspace(0, len(items) - 1, n).round().astype(int)]
 
 def evaluate_splits(pipe, splits=('test',), n_prompts: int | None = None, n_images: int = 4, seed: int = 0,
-                    batch_size: int = 64, progress: bool = True) -> dict:
-    "{split: (prompts, records, images)} of `evaluate` on `n_prompts` prompts spread over each split."
-    out = {}
+                    batch_size: int = 64, progress: bool | str = True) -> dict:
+    "{split: (prompts, records, images)}: `evaluate` on `n_prompts` prompts spread over each split (bar 'STAGE split')."
+    out, stage = {}, progress if isinstance(progress, str) else 'generate'
     for sp in splits:
         ps = spread(lab_prompts(sp), n_prompts)
-        out[sp] = (ps, *evaluate(pipe, ps, n_images, seed, batch_size, progress))
+        out[sp] = (ps, *evaluate(pipe, ps, n_images, seed, batch_size, progress and f'{stage} {sp}'))
     return out
 
 # %% ../../nbs/05_lab_eval.ipynb #e0007fd9

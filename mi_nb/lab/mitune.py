@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from ..core import atomic_write_json, atomic_write_text, atomic_write_bytes, png_bytes, default_device
-from .world import lab_prompts, CATEGORIES
+from .world import lab_prompts, parse_prompt, CATEGORIES
 from .model import load_pipeline, LAB_SAMPLING, LAB_FINETUNE, LAB_LOAD_HINT, LAB_POOL_GUIDANCE
 from .evaluate import evaluate, summarize, evaluate_splits, spread, oracle_validator, paired_change
 from .oracle import judge
@@ -19,8 +19,9 @@ from ..finetune import FinetuneConfig, finetune
 from ..mitune import mitune_rounds
 
 # %% auto #0
-__all__ = ['LabRun', 'auc', 'candidate_verdicts', 'ranking_metrics', 'before_after_grid', 'category_plot', 'lab_finetune_config',
-           'run_lab', 'summary_table', 'verdict_text', 'plan_text', 'report_markdown']
+__all__ = ['MIN_PROMPTS', 'LabRun', 'auc', 'candidate_verdicts', 'ranking_metrics', 'grid_rows', 'before_after_grid',
+           'category_plot', 'lab_finetune_config', 'run_lab', 'is_smoke_test', 'summary_table', 'verdict_text',
+           'plan_text', 'report_markdown']
 
 # %% ../../nbs/12_lab_mitune.ipynb #ecac26e7
 @dataclass
@@ -70,22 +71,57 @@ def ranking_metrics(rows) -> dict:
                 random_pick_accuracy=float(df.correct.mean()))
 
 # %% ../../nbs/12_lab_mitune.ipynb #f90dfcfa
+def grid_rows(prompts, rows: int = 12) -> list:
+    "Indices of the prompts a before/after grid shows: the first `rows // k` of each of the k categories, in order."
+    cats = [parse_prompt(p).category for p in prompts]
+    present = [c for c in CATEGORIES if c in cats]
+    per = max(1, rows // len(present))
+    return [i for c in present for i in [j for j, pc in enumerate(cats) if pc == c][:per]]
+
+def _wrap(d, text: str, width: int) -> list:
+    "`text` broken at spaces into lines at most `width` pixels wide as `d` draws them (a longer word stays whole)."
+    out = []
+    for w in text.split():
+        if out and d.textlength(f'{out[-1]} {w}') <= width: out[-1] += f' {w}'
+        else: out.append(w)
+    return out
+
+def _grid_caption(prompts, n: int, base_ok, tuned_ok, per: int) -> tuple:
+    "(the rule of a before/after grid in words, {category: its accuracy line over all its prompts})."
+    cats = np.repeat([parse_prompt(p).category for p in prompts], n)
+    b, t = np.asarray(base_ok, bool), np.asarray(tuned_ok, bool)
+    acc = {c: f'{c}: base {b[cats == c].mean():.0%}, MI-TUNE {t[cats == c].mean():.0%} over all its '
+              f'{(cats == c).sum() // n} prompts' for c in CATEGORIES if (cats == c).any()}
+    rule = (f'The first {per} prompts of each category in the list, {n} images each from the same seeds: base (left) '
+            'and MI-TUNE (right); a green frame is correct by the oracle, a red one wrong.')
+    return rule, acc
+
 def before_after_grid(base_ims, tuned_ims, prompts, n: int, base_ok, tuned_ok, rows: int = 12):
-    "A PIL grid: per prompt, its base images then its tuned images (same seeds), framed green/red by the oracle."
+    """A PIL grid of base and tuned images (same seeds), framed green/red by the oracle, for the first prompts of every
+    category (`grid_rows`), under a caption that states the rule and each category's accuracy over all its prompts."""
     from PIL import Image, ImageDraw
-    rows = min(rows, len(prompts))
-    s, pad, tw = 64, 3, 230
-    W = tw + 2 * n * (s + 2 * pad) + 12
-    g = Image.new('RGB', (W, 16 + rows * (s + 2 * pad)), 'white'); d = ImageDraw.Draw(g)
-    d.text((tw, 2), 'base', fill='black'); d.text((tw + n * (s + 2 * pad) + 12, 2), 'MI-TUNE', fill='black')
-    for r in range(rows):
-        y = 16 + r * (s + 2 * pad); d.text((4, y + s // 2 - 4), prompts[r][:38], fill='black')
+    show, cats = grid_rows(prompts, rows), [parse_prompt(p).category for p in prompts]
+    s, pad, tw, gap, lh = 64, 3, 230, 12, 12
+    cell = s + 2 * pad; W = tw + 2 * n * cell + gap
+    rule, acc = _grid_caption(prompts, n, base_ok, tuned_ok, max(1, rows // len(set(cats))))
+    d = ImageDraw.Draw(Image.new('RGB', (1, 1)))
+    head = _wrap(d, rule, W - 8)
+    H = lh * (len(head) + 1) + 4 + len(acc) * (lh + 6) + len(show) * cell
+    g = Image.new('RGB', (W, H), 'white'); d = ImageDraw.Draw(g)
+    for k, line in enumerate(head): d.text((4, 2 + k * lh), line, fill='black')
+    y = lh * len(head) + 4
+    d.text((tw, y), 'base', fill='black'); d.text((tw + n * cell + gap, y), 'MI-TUNE', fill='black'); y += lh
+    for r in show:
+        if r == min(j for j in show if cats[j] == cats[r]):  # a category's first row: its accuracy over all its prompts
+            d.text((4, y + 3), acc[cats[r]], fill=(60, 60, 160)); y += lh + 6
+        text = _wrap(d, prompts[r], tw - 10)
+        for k, line in enumerate(text): d.text((4, y + cell // 2 - lh * len(text) // 2 + k * lh), line, fill='black')
         for c in range(2 * n):
             ims, ok = (base_ims, base_ok) if c < n else (tuned_ims, tuned_ok)
-            k = r * n + c % n
-            x = tw + c * (s + 2 * pad) + (12 if c >= n else 0)
-            d.rectangle([x, y, x + s + 2 * pad - 1, y + s + 2 * pad - 1], fill=(40, 170, 60) if ok[k] else (220, 40, 40))
+            k, x = r * n + c % n, tw + c * cell + (gap if c >= n else 0)
+            d.rectangle([x, y, x + cell - 1, y + cell - 1], fill=(40, 170, 60) if ok[k] else (220, 40, 40))
             g.paste(Image.fromarray(ims[k]).resize((s, s), Image.NEAREST), (x + pad, y + pad))
+        y += cell
     return g.quantize(colors=128)  # palette mode: compact PNGs, no JPEG copy in notebooks
 
 def category_plot(summary: dict):
@@ -102,7 +138,7 @@ def lab_finetune_config(run: LabRun) -> FinetuneConfig:
     "The fine-tuning settings of a lab run: the lab preset, `finetune_steps` updates, the run's seed."
     return FinetuneConfig(**{**LAB_FINETUNE, **({'max_steps': run.finetune_steps} if run.finetune_steps else {}), 'seed': run.seed})
 
-def _eval(pipe, run: LabRun, progress: bool) -> dict:
+def _eval(pipe, run: LabRun, progress: bool | str) -> dict:
     return evaluate_splits(pipe, ('test', 'test_unseen'), run.eval_prompts, run.eval_images, run.seed, run.batch_size * 2, progress)
 
 def _tune(pipe, out: Path, run: LabRun, progress: bool) -> dict:
@@ -117,7 +153,7 @@ def run_lab(out, run: LabRun = LabRun(), model=None, device=None, progress: bool
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     t = {}; t0 = time.time()
     pipe = load_pipeline(model, device=device or default_device())
-    base = _eval(pipe, run, progress); t['base_eval'] = time.time() - t0
+    base = _eval(pipe, run, progress and 'base'); t['base_eval'] = time.time() - t0
     bcfg = BuildConfig(candidates=run.candidates, keep=run.keep, seed=run.seed, score=run.score, select=run.select,
                        **{**LAB_SAMPLING, 'guidance_scale': run.pool_guidance})
     train = spread(lab_prompts('train'), run.train_prompts)
@@ -127,7 +163,7 @@ def run_lab(out, run: LabRun = LabRun(), model=None, device=None, progress: bool
     ranking = ranking_metrics(candidate_verdicts(out / 'set'))
     t2 = time.time()
     ft = _tune(pipe, out, run, progress); t['finetune'] = time.time() - t2
-    t3 = time.time(); tuned = _eval(pipe, run, progress); t['tuned_eval'] = time.time() - t3
+    t3 = time.time(); tuned = _eval(pipe, run, progress and 'tuned'); t['tuned_eval'] = time.time() - t3
     summary = {sp: {'base': summarize(base[sp][1]), 'MI-TUNE': summarize(tuned[sp][1])} for sp in base}
     paired = {sp: {c: paired_change(base[sp][1], tuned[sp][1], c, seed=run.seed) for c in summary[sp]['base']} for sp in base}
     report = dict(settings=dict(**asdict(run), sampling=LAB_SAMPLING, finetune=ft.get('config'),
@@ -143,18 +179,32 @@ def run_lab(out, run: LabRun = LabRun(), model=None, device=None, progress: bool
     return report
 
 # %% ../../nbs/12_lab_mitune.ipynb #1b2d2c22
+MIN_PROMPTS = 10  # paired intervals over fewer prompts are not shown: such a run is a smoke test, not a result
+
+def is_smoke_test(report: dict, split: str = 'test') -> bool:
+    "Whether a lab run evaluated too few prompts (under `MIN_PROMPTS`) on `split` for its intervals to mean anything."
+    return report['paired'][split]['overall']['prompts'] < MIN_PROMPTS
+
+def _change(pc: dict) -> str:
+    "A paired change in points, with its 95% interval when there are prompts enough for one."
+    if pc['prompts'] < MIN_PROMPTS: return f"{100 * pc['change']:+.1f} pts (no interval: {pc['prompts']} prompts)"
+    return f"{100 * pc['change']:+.1f} pts [{100 * pc['lo']:+.1f}, {100 * pc['hi']:+.1f}]"
+
 def summary_table(report: dict) -> str:
     "Markdown table: accuracy per category, base vs MI-TUNE, for each split."
     lines = ['| split | category | base | MI-TUNE | change (95% CI over prompts) | images |', '|---|---|---|---|---|---|']
     for sp, by in report['accuracy'].items():
         for c, v in by['base'].items():
             b, m, pc = v['accuracy'], by['MI-TUNE'][c]['accuracy'], report['paired'][sp][c]
-            lines.append(f"| {sp} | {c} | {b:.1%} | {m:.1%} | {100 * pc['change']:+.1f} pts [{100 * pc['lo']:+.1f}, {100 * pc['hi']:+.1f}] | {v['images']} |")
+            lines.append(f"| {sp} | {c} | {b:.1%} | {m:.1%} | {_change(pc)} | {v['images']} |")
     return '\n'.join(lines)
 
 def verdict_text(report: dict, split: str = 'test') -> str:
     "In words: did the tuned model beat the base model overall on `split`, by the paired 95% interval?"
     pc = report['paired'][split]['overall']
+    if is_smoke_test(report, split):
+        return (f'A smoke test, not a result: {pc["prompts"]} {split} prompts are too few for a 95% interval (it takes '
+                f'{MIN_PROMPTS}); it shows that every stage works. Evaluate more prompts for a result.')
     ci = f"{100 * pc['change']:+.1f} points, 95% CI [{100 * pc['lo']:+.1f}, {100 * pc['hi']:+.1f}] over {pc['prompts']} prompts"
     if pc['lo'] > 0: return f'MI-TUNE helped: overall {split} accuracy changed by {ci}.'
     if pc['hi'] < 0: return f'MI-TUNE made the model worse: overall {split} accuracy changed by {ci}.'
@@ -177,6 +227,8 @@ def report_markdown(report: dict) -> str:
     auc_txt = f"{r['within_prompt_auc']:.3f} over {r['prompts_with_both']} prompts" if r['within_prompt_auc'] is not None else 'n/a (no prompt had both correct and incorrect candidates)'
     return '\n'.join([
         '# MI-TUNE on the lab', '',
+        *(['**A smoke test** (toy sizes): the numbers below show that every stage runs; they are not results.', '']
+          if is_smoke_test(report) else []),
         f"{s['train_prompts']} train prompts x {s['candidates']} candidates, top-{s['keep']} by {s['score'] if s['select'] == 'mi' else 'random pick'}; DoRA "
         f"{s['finetune']['max_steps']} updates{' per round, ' + str(s.get('rounds', 1)) + ' rounds' if s.get('rounds', 1) > 1 else ''}; evaluation {s['eval_images']} images per prompt, seed {s['seed']}.", '',
         summary_table(report), '', verdict_text(report), '',
