@@ -161,7 +161,7 @@ def check_hub(repo_id) -> None:
 # %% ../nbs/20a_args.ipynb #876671f6
 def refused() -> tuple:
     "The errors a command reports as one line: bad input, a file or folder that cannot be used, a folder in use."
-    from mi_nb.core import LockedError
+    from mi_nb.locks import LockedError
     return (ValueError, OSError, FloatingPointError, LockedError)
 
 class BarLog:

@@ -9,19 +9,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 import torch
 from torch.overrides import TorchFunctionMode
-from .core import atomic_write_json, configure_threads, default_device, quiet_loading
+from .core import atomic_write_json, quiet_loading
+from .machine import configure_threads, default_device
 from .mi import MIRecorder, mi_weights
 from .build_set import BuildConfig, build_set, candidate_seeds, decode_latents, generate_batched, select
 
 # %% auto #0
-__all__ = ['RESULT_KEYS', 'ENV_KEYS', 'GOALS', 'MEASURED_ON', 'SD21_UNET', 'SD21_VAE', 'SD21_TEXT', 'SD21_SCHEDULER', 'MODELS',
-           'DTYPES', 'THREAD_CONFIGS', 'FIGURES', 'MICRO', 'HEADLINES', 'sync', 'timed', 'interleaved', 'quartiles',
-           'ratio', 'device_name', 'versions', 'environment', 'result', 'check_result', 'meets', 'write_result',
-           'sd21_pipeline', 'bench_pipeline', 'busy_processes', 'stop_processes', 'thread_env', 'run_seconds',
-           'fig_threads', 'fig_overhead', 'bench_prompts', 'plain_update', 'mi_nb_update', 'fig_finetune', 'rss_mib',
-           'reset_peak_rss', 'loglog_slope', 'fig_builder', 'baseline_candidates', 'mi_nb_candidates', 'fig_throughput',
-           'top1_picks', 'fig_picks', 'fig_compile', 'HostSyncs', 'parse_setting', 'figure_settings', 'run_figure',
-           'main', 'headline', 'read_results', 'goals_table', 'plot_threads', 'plot_builder', 'plot_throughput']
+__all__ = ['RESULT_KEYS', 'ENV_KEYS', 'GOALS', 'MEASURED_ON', 'MODELS', 'DTYPES', 'THREAD_CONFIGS', 'FIGURES', 'MICRO',
+           'HEADLINES', 'sync', 'timed', 'interleaved', 'quartiles', 'ratio', 'device_name', 'versions', 'environment',
+           'result', 'check_result', 'meets', 'write_result', 'sd21_pipeline', 'bench_pipeline', 'busy_processes',
+           'stop_processes', 'thread_env', 'run_seconds', 'fig_threads', 'fig_overhead', 'bench_prompts',
+           'plain_update', 'mi_nb_update', 'fig_finetune', 'rss_mib', 'reset_peak_rss', 'loglog_slope', 'fig_builder',
+           'baseline_candidates', 'mi_nb_candidates', 'fig_throughput', 'top1_picks', 'fig_picks', 'fig_compile',
+           'HostSyncs', 'parse_setting', 'figure_settings', 'run_figure', 'main', 'headline', 'read_results',
+           'goals_table', 'plot_threads', 'plot_builder', 'plot_throughput']
 
 # %% ../nbs/17_bench.ipynb #86c50ca4
 def sync(device) -> None:
@@ -139,18 +140,6 @@ MEASURED_ON = dict(threads=('cpu',), overhead=('cpu', 'cuda'), finetune=('cpu', 
                    throughput=('cpu', 'cuda'), picks=('cuda',), compile=('cuda',))
 
 # %% ../nbs/17_bench.ipynb #ccf46952
-SD21_UNET = dict(sample_size=64, in_channels=4, out_channels=4, layers_per_block=2,
-                 block_out_channels=(320, 640, 1280, 1280), attention_head_dim=(5, 10, 20, 20),
-                 down_block_types=('CrossAttnDownBlock2D',) * 3 + ('DownBlock2D',),
-                 up_block_types=('UpBlock2D',) + ('CrossAttnUpBlock2D',) * 3,
-                 cross_attention_dim=1024, use_linear_projection=True, norm_num_groups=32)
-SD21_VAE = dict(in_channels=3, out_channels=3, latent_channels=4, layers_per_block=2,
-                block_out_channels=(128, 256, 512, 512), down_block_types=('DownEncoderBlock2D',) * 4,
-                up_block_types=('UpDecoderBlock2D',) * 4, norm_num_groups=32, sample_size=512, scaling_factor=0.18215)
-SD21_TEXT = dict(hidden_size=1024, intermediate_size=4096, num_hidden_layers=23, num_attention_heads=16,
-                 hidden_act='gelu', projection_dim=512)
-SD21_SCHEDULER = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear',
-                      prediction_type='epsilon', clip_sample=False, set_alpha_to_one=False, steps_offset=1)
 _WIDTHS = ('block_out_channels', 'cross_attention_dim', 'hidden_size', 'intermediate_size', 'projection_dim')
 
 def _shrunk(cfg: dict, s: int) -> dict:
@@ -162,23 +151,15 @@ def _shrunk(cfg: dict, s: int) -> dict:
     return out
 
 def sd21_pipeline(shrink: int = 1, seed: int = 0, device='cpu', dtype=torch.float32):
-    "A `StableDiffusionPipeline` of SD-2.1-base's architecture (widths divided by `shrink`), random weights, DDPM."
-    from diffusers import StableDiffusionPipeline, UNet2DConditionModel, AutoencoderKL, DDPMScheduler
-    from transformers import CLIPTextConfig, CLIPTextModel
-    from mi_nb.lab.model import lab_tokenizer
-    with quiet_loading(): tok = lab_tokenizer(max_length=77)
-    with torch.random.fork_rng(devices=[]), torch.device(device), quiet_loading():
-        torch.manual_seed(seed)
-        ids = dict(bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
-        text = CLIPTextConfig(vocab_size=len(tok), max_position_embeddings=77, **ids, **_shrunk(SD21_TEXT, shrink))
-        te = CLIPTextModel(text)
-        unet, vae = UNet2DConditionModel(**_shrunk(SD21_UNET, shrink)), AutoencoderKL(**_shrunk(SD21_VAE, shrink))
-    pipe = StableDiffusionPipeline(vae=vae, text_encoder=te, tokenizer=tok, unet=unet, safety_checker=None,
-                                   scheduler=DDPMScheduler.from_config(SD21_SCHEDULER), feature_extractor=None,
-                                   requires_safety_checker=False)
-    for m in (vae, te, unet): m.eval()
-    pipe.set_progress_bar_config(disable=True)
-    with quiet_loading(): return pipe.to(device, dtype)
+    """SD-2.1-base's architecture (chapter 19's `real_architecture`) with its widths divided by `shrink`, random
+    weights, the DDPM sampler."""
+    from diffusers import DDPMScheduler
+    from mi_nb.fixtures import REAL_CONFIGS, real_architecture
+    configs = {k: _shrunk(v, shrink) for k, v in REAL_CONFIGS['sd'].items()}
+    with quiet_loading():
+        pipe = real_architecture('sd', seed, device, configs=configs)
+        pipe.scheduler = DDPMScheduler.from_config(pipe.scheduler.config)
+        return pipe.to(device, dtype)
 
 # %% ../nbs/17_bench.ipynb #84d55b78
 MODELS = ('lab', 'sd2-tiny', 'sd21', 'sd21-small')
@@ -215,7 +196,7 @@ THREAD_CONFIGS = {'torch default': {'OMP_NUM_THREADS': 'cores'}, 'mi_nb choice':
 
 def thread_env(config: dict) -> dict:
     "This process's environment without thread variables, then `config`'s ('cores': the physical cores)."
-    from mi_nb.core import physical_cores
+    from mi_nb.machine import physical_cores
     env = {k: v for k, v in os.environ.items() if k not in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OMP_WAIT_POLICY')}
     return {**env, **{k: str(physical_cores()) if v == 'cores' else v for k, v in config.items()}}
 

@@ -10,17 +10,18 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from .core import derive_seed, folder_lock, pipeline_family, check_prompts, PromptError
+from .core import derive_seed, pipeline_family, check_prompts, PromptError
+from .locks import folder_lock
 from .mi import MIRecorder, SELF_SCORES, pipeline_scores, denoiser
 from .set_format import (FORMAT, prompt_key, write_images, write_candidates, save_record, has_record,
                               check_identity, records, write_metadata)
 from .set_format import SynthSet, SDXL_KEYS, split_records, read_record, check_set, record_weights  # for callers
 
 # %% auto #0
-__all__ = ['BuildConfig', 'check_build_config', 'set_identity', 'candidate_seeds', 'check_prompt_lengths', 'generate_scored',
-           'generate_batched', 'score_candidates', 'select', 'halve_batch', 'decode_latents', 'prompt_tensors',
-           'write_record', 'process_state', 'check_set_inputs', 'pending', 'remove_partial', 'pipeline_name',
-           'build_set']
+__all__ = ['BuildConfig', 'check_build_config', 'set_identity', 'candidate_seeds', 'check_prompt_lengths', 'halve_batch',
+           'in_batches', 'generate_scored', 'generate_batched', 'score_candidates', 'select', 'decode_latents',
+           'prompt_tensors', 'write_record', 'process_state', 'check_set_inputs', 'pending', 'remove_partial',
+           'pipeline_name', 'build_set']
 
 # %% ../nbs/07_build_set.ipynb #bdaf0843
 @dataclass
@@ -78,6 +79,25 @@ def check_prompt_lengths(prompts, tokenizer):
         ex = '; '.join(f'#{i + 1} ({k} tokens): {p[:60]!r}' for i, p, k in long[:5])
         raise PromptError(f'{len(long)} prompt(s) exceed the tokenizer window of {n} tokens and would be truncated: {ex}')
 
+# %% ../nbs/07_build_set.ipynb #e5ad53f9
+def halve_batch(batch_size: int, what: str) -> int:
+    "The batch size after a CUDA out-of-memory error in `what`: half of `batch_size`, with a warning; re-raised at 1."
+    if batch_size <= 1: raise
+    torch.cuda.empty_cache()
+    warnings.warn(f'CUDA out of memory while {what}: batch size lowered to {batch_size // 2}')
+    return batch_size // 2
+
+def in_batches(fn, n: int, batch_size: int, what: str) -> list:
+    """`fn(i, j, size)` for consecutive slices `i:j` of `range(n)`, `size` = `batch_size` long (halved on CUDA OOM; a
+    last short slice may pad itself to it); the results."""
+    out, i = [], 0
+    while i < n:
+        j = min(n, i + batch_size)
+        try: out.append(fn(i, j, batch_size))
+        except torch.cuda.OutOfMemoryError: batch_size = halve_batch(batch_size, what); continue
+        i = j
+    return out
+
 # %% ../nbs/07_build_set.ipynb #7d1b03c9
 def _sampling(cfg: BuildConfig) -> dict:
     kw = dict(num_inference_steps=cfg.num_inference_steps, guidance_scale=cfg.guidance_scale)
@@ -104,10 +124,7 @@ def generate_batched(pipe, jobs: list, cfg: BuildConfig, batch_size: int):
         chunk = jobs[i:i + batch_size]
         padded = chunk + [chunk[-1]] * (batch_size - len(chunk))
         try: lat, sc = generate_scored(pipe, [p for p, _ in padded], [s for _, s in padded], cfg)
-        except torch.cuda.OutOfMemoryError:
-            if batch_size == 1: raise
-            batch_size = max(1, batch_size // 2); torch.cuda.empty_cache()
-            warnings.warn(f'CUDA out of memory: batch size lowered to {batch_size}'); continue
+        except torch.cuda.OutOfMemoryError: batch_size = halve_batch(batch_size, 'generating candidates'); continue
         yield chunk, lat[:len(chunk)], sc[:len(chunk)]
         i += len(chunk)
 
@@ -128,13 +145,6 @@ def select(scores: torch.Tensor, k: int, how: str = 'mi', seed: int = 0, prompt:
     raise ValueError(f"select must be 'mi' or 'random', not {how!r}")
 
 # %% ../nbs/07_build_set.ipynb #2c76ddad
-def halve_batch(batch_size: int, what: str) -> int:
-    "The batch size after a CUDA out-of-memory error in `what`: half of `batch_size`, with a warning; re-raised at 1."
-    if batch_size <= 1: raise
-    torch.cuda.empty_cache()
-    warnings.warn(f'CUDA out of memory while {what}: batch size lowered to {batch_size // 2}')
-    return batch_size // 2
-
 def _upcast(vae) -> bool:
     "Whether to decode in fp32: an fp16 VAE whose config says it overflows in fp16 (`force_upcast`: SDXL's VAE)."
     up = vae.dtype == torch.float16 and bool(getattr(vae.config, 'force_upcast', False))
@@ -143,16 +153,13 @@ def _upcast(vae) -> bool:
     return up
 
 def _decode_chunks(pipe, latents: torch.Tensor, batch_size: int) -> list:
-    "Decode `latents` `batch_size` at a time on the pipeline's execution device, halving the batch on CUDA OOM."
-    vae, dev, out, i = pipe.vae, pipe._execution_device, [], 0
+    "Decode `latents` `batch_size` at a time on the pipeline's execution device (`in_batches`: halved on CUDA OOM)."
+    vae, dev = pipe.vae, pipe._execution_device
     shift = getattr(vae.config, 'shift_factor', None) or 0.0
-    while i < len(latents):
-        z = latents[i:i + batch_size].to(dev) / vae.config.scaling_factor + shift
-        try: img = vae.decode(z.to(vae.dtype)).sample
-        except torch.cuda.OutOfMemoryError:
-            batch_size = halve_batch(batch_size, 'decoding'); continue
-        out += pipe.image_processor.postprocess(img.float(), output_type='pil'); i += len(z)
-    return out
+    def one(i: int, j: int, size: int) -> list:
+        z = latents[i:j].to(dev) / vae.config.scaling_factor + shift
+        return pipe.image_processor.postprocess(vae.decode(z.to(vae.dtype)).sample.float(), output_type='pil')
+    return sum(in_batches(one, len(latents), batch_size, 'decoding'), [])
 
 @torch.no_grad()
 def decode_latents(pipe, latents: torch.Tensor, batch_size: int | None = None) -> list:

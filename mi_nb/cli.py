@@ -29,7 +29,8 @@ def defaults(a) -> SimpleNamespace:
 
 def load_for_command(a, m, dtype=None, adapter=None):
     "The pipeline of defaults `m` on the process's device, with `adapter` and the memory options loaded; and its id."
-    from mi_nb.core import load_pipeline, model_id, default_dtype
+    from mi_nb.core import load_pipeline, model_id
+    from mi_nb.machine import default_dtype
     from mi_nb.build_set import process_state
     dev, offload = process_state().device, getattr(a, 'cpu_offload', False)
     with hub_errors('--model', m.model):
@@ -71,7 +72,8 @@ def cmd_evaluate(a) -> int:
     if a.metric == 'oracle': return lab.evaluate_oracle(a)
     import torch
     from diffusers import DDIMScheduler
-    from mi_nb.core import load_pipeline, default_device, default_dtype, model_id, model_family
+    from mi_nb.core import load_pipeline, model_id, model_family
+    from mi_nb.machine import default_device, default_dtype
     from mi_nb import evaluate as ev
     check_model(a.model, f'evaluate --metric {a.metric}'); check_adapter(a.adapter); out = check_out(a.out)
     scorer, m = a.scorer or ev.DEFAULT_SCORERS[a.metric], defaults(a)
@@ -287,7 +289,7 @@ def main(argv=None) -> int:
             if not hasattr(a, 'func'):
                 (p if a.command is None else p._subparsers._group_actions[0].choices[a.command]).print_help()
                 return 0 if a.command is not None or argv == [] else 2
-            from mi_nb.core import configure_threads; configure_threads()  # threads that survive a busy CPU (ch. 0)
+            from mi_nb.machine import configure_threads; configure_threads()  # threads that survive a busy CPU (ch. 0a)
             return a.func(a)
         except KeyboardInterrupt: return _say(a, f'interrupted; {a.on_interrupt}', 130)
         except Exception as e:

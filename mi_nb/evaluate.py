@@ -9,28 +9,15 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 from .core import atomic_write_bytes, atomic_write_json, atomic_write_text, derive_seed, png_bytes, check_prompts, PromptError
-from .build_set import halve_batch
+from .build_set import in_batches
 from PIL import Image
 
 # %% auto #0
-__all__ = ['T2I_COMPBENCH_COMMIT', 'T2I_COMPBENCH_URL', 'T2I_CATEGORIES', 'DEFAULT_SCORERS', 'METRICS', 'in_batches',
-           't2i_compbench_root', 't2i_compbench_file', 't2i_compbench_prompts', 'phrase_chunker', 'noun_phrases',
-           'vqa_questions', 'blip_yes_probability', 'blip_vqa_scores', 'clip_scores', 'export_name', 'eval_seeds',
-           'low_memory_decoding', 'generate_images', 'write_samples', 'generate_samples', 'check_scorer', 'load_scorer',
-           'sample_files', 'score_samples', 'evaluate_pipeline', 'candidate_grid', 'before_after', 'score_frame',
-           'score_table', 'plot_scores', 'card_samples']
-
-# %% ../nbs/14_evaluate.ipynb #e5ad53f9
-def in_batches(fn, n: int, batch_size: int, what: str) -> list:
-    """`fn(i, j, size)` for consecutive slices `i:j` of `range(n)`, `size` = `batch_size` long (halved on CUDA OOM; a
-    last short slice may pad itself to it); the results."""
-    out, i = [], 0
-    while i < n:
-        j = min(n, i + batch_size)
-        try: out.append(fn(i, j, batch_size))
-        except torch.cuda.OutOfMemoryError: batch_size = halve_batch(batch_size, what); continue
-        i = j
-    return out
+__all__ = ['T2I_COMPBENCH_COMMIT', 'T2I_COMPBENCH_URL', 'T2I_CATEGORIES', 'DEFAULT_SCORERS', 'METRICS', 't2i_compbench_root',
+           't2i_compbench_file', 't2i_compbench_prompts', 'phrase_chunker', 'noun_phrases', 'vqa_questions',
+           'blip_yes_probability', 'blip_vqa_scores', 'clip_scores', 'export_name', 'eval_seeds', 'low_memory_decoding',
+           'generate_images', 'write_samples', 'write_records_csv', 'read_records_csv', 'generate_samples',
+           'check_scorer', 'load_scorer', 'sample_files', 'score_samples', 'evaluate_pipeline']
 
 # %% ../nbs/14_evaluate.ipynb #0d4bbcb8
 T2I_COMPBENCH_COMMIT = '1b7094991a57f3c22abdd4f6e8ba6c1a15517073'
@@ -198,9 +185,17 @@ def write_samples(out, items: list) -> Path:
     names = [export_name(it['prompt'], n) for n, it in enumerate(items)]  # every name checked before a file is written
     for name, it in zip(names, items):
         atomic_write_bytes(out / 'samples' / name, png_bytes(it['image'])); rows.append(dict(file=f'samples/{name}', prompt=it['prompt'], j=it['j'], seed=it['seed']))
-    buf = io.StringIO(); w = csv.DictWriter(buf, ['file', 'prompt', 'j', 'seed']); w.writeheader(); w.writerows(rows)
-    atomic_write_text(out / 'records.csv', buf.getvalue())
+    write_records_csv(out, rows)
     return out
+
+def write_records_csv(out, rows: list) -> Path:
+    "Write `out/records.csv`: one row per evaluation image (file, prompt, j, seed)."
+    buf = io.StringIO(); w = csv.DictWriter(buf, ['file', 'prompt', 'j', 'seed']); w.writeheader(); w.writerows(rows)
+    return atomic_write_text(Path(out) / 'records.csv', buf.getvalue())
+
+def read_records_csv(folder) -> list:
+    "The rows of `folder/records.csv` (file, prompt, j, seed), as strings."
+    with open(Path(folder, 'records.csv'), newline='') as f: return list(csv.DictReader(f))
 
 # %% ../nbs/14_evaluate.ipynb #c7bb0dc9
 def _generation(pipe, prompts: list, n: int, seed: int, sampling: dict) -> dict:
@@ -235,8 +230,7 @@ def generate_samples(pipe, prompts, out, n: int = 10, seed: int = 0, batch_size:
             atomic_write_bytes(out / 'samples' / name, png_bytes(im)); bar.update(1)
     in_batches(one, len(todo), batch_size, 'generating evaluation images'); bar.close()
     rows = [dict(file=f'samples/{name}', prompt=p, j=j, seed=s) for name, (p, j, s) in zip(names, jobs)]
-    buf = io.StringIO(); w = csv.DictWriter(buf, ['file', 'prompt', 'j', 'seed']); w.writeheader(); w.writerows(rows)
-    atomic_write_text(out / 'records.csv', buf.getvalue())
+    write_records_csv(out, rows)
     return out
 
 # %% ../nbs/14_evaluate.ipynb #b32dffab
@@ -296,117 +290,3 @@ def evaluate_pipeline(pipe, prompts, out, metric: str, scorer: tuple, n: int = 1
     settings = dict(pipeline=type(pipe).__name__, images_per_prompt=n, seed=seed, generation_seconds=round(time.time() - t0, 1),
                     **{k: v for k, v in sampling.items() if isinstance(v, (int, float, str))}, **(extra or {}))
     return score_samples(out, metric, scorer, nlp, image_size, batch_size, scorer_name, settings)
-
-# %% ../nbs/14_evaluate.ipynb #55e88a30
-def _frame(im, colour=(40, 170, 60), width: int = 0):
-    "`im` (RGB) with a coloured border inside its edge (width: 1/16 of the side by default)."
-    from PIL import ImageDraw
-    im = im.convert('RGB').copy(); w = width or max(2, im.width // 16)
-    ImageDraw.Draw(im).rectangle([0, 0, im.width - 1, im.height - 1], outline=colour, width=w)
-    return im
-
-def _record(set_dir, prompt: str | None) -> dict:
-    """The sidecar of `prompt`'s record in the set `set_dir` (if None: the first with its candidates on disk, else the
-    first)."""
-    recs = [json.loads(f.read_text()) for f in Path(set_dir, 'records').glob('*.json')]
-    recs = sorted(recs, key=lambda r: r['prompt'])
-    if not recs: raise FileNotFoundError(f'no records in {Path(set_dir, "records")}')
-    kept = lambda r: Path(set_dir, 'candidates', f"{r['key']}-000.png").exists()
-    hit = [r for r in recs if r['prompt'] == prompt] if prompt else sorted(recs, key=lambda r: not kept(r))
-    if not hit: raise ValueError(f'{set_dir} has no record of the prompt {prompt!r}')
-    return hit[0]
-
-def candidate_grid(set_dir, prompt: str | None = None, most: int = 8, size: float = 1.6):
-    """A figure of a prompt's candidates (`set_dir/candidates`, from `keep_all=True`) ordered by selection score, the
-    kept framed: at most `most`, spread over the ranks."""
-    import matplotlib.pyplot as plt
-    r = _record(set_dir, prompt); key, sc = r['key'], r['scores']
-    order = sorted(range(len(sc)), key=lambda j: -sc[j])
-    k = min(most, len(order))  # shown: the best, the worst, and ranks evenly spread between
-    show = sorted({order[round(i * (len(order) - 1) / max(1, k - 1))] for i in range(k)}, key=order.index)
-    fig, axes = plt.subplots(1, len(show), figsize=(size * len(show), size + 0.5), squeeze=False)
-    for ax, j in zip(axes[0], show):
-        f = Path(set_dir, 'candidates', f'{key}-{j:03d}.png')
-        if not f.exists(): raise FileNotFoundError(f'{f}: build the set with keep_all=True to keep every candidate')
-        im = Image.open(f)
-        ax.imshow(_frame(im) if j in r['kept'] else im); ax.set_axis_off()
-        ax.set_title(f"#{order.index(j) + 1}: {sc[j]:.3g}" + (' kept' if j in r['kept'] else ''), fontsize=8)
-    fig.suptitle(f"{r['prompt']!r}: {len(sc)} candidates by {r.get('score', 'trajectory')} score", fontsize=9)
-    fig.tight_layout()
-    return fig
-
-# %% ../nbs/14_evaluate.ipynb #0c6d1235
-def _samples(folder) -> list:
-    "The rows of `folder/records.csv` (file, prompt, j, seed)."
-    with open(Path(folder, 'records.csv'), newline='') as f: return list(csv.DictReader(f))
-
-def before_after(folders: dict, prompts: list | None = None, n: int = 4, size: float = 1.6):
-    """A figure of the same seeds' images from each evaluation folder of `folders` ({label: folder}): for each prompt
-    (the first two by default), one row per label, `n` images."""
-    import matplotlib.pyplot as plt
-    rows = {k: _samples(v) for k, v in folders.items()}
-    first = next(iter(rows.values())); prompts = prompts or list(dict.fromkeys(r['prompt'] for r in first))[:2]
-    n = min(n, max(sum(r['prompt'] == p for r in first) for p in prompts))  # no empty columns
-    rows_n = len(prompts) * len(folders)
-    fig, axes = plt.subplots(rows_n, n, figsize=(size * n, size * rows_n), squeeze=False)
-    for pi, p in enumerate(prompts):
-        for li, (label, folder) in enumerate(folders.items()):
-            picks = [r for r in rows[label] if r['prompt'] == p][:n]
-            for ax, r in zip(axes[pi * len(folders) + li], picks + [None] * (n - len(picks))):
-                ax.set_axis_off()
-                if r is not None: ax.imshow(Image.open(Path(folder, r['file'])))
-            axes[pi * len(folders) + li][0].set_title(f'{label}: {p}', fontsize=8, loc='left')
-    fig.tight_layout()
-    return fig
-
-# %% ../nbs/14_evaluate.ipynb #bd08582f
-def score_frame(folders: dict, metrics=None) -> 'pd.DataFrame':
-    """The per-image scores of each evaluation folder ({label: folder}) and metric (those scored in all of them by
-    default): model, metric, prompt, file, score."""
-    import pandas as pd
-    have = [{m for m in METRICS if Path(f, f'scores-{m}.csv').exists()} for f in folders.values()]
-    metrics = list(metrics or [m for m in METRICS if all(m in h for h in have)])
-    frames = [pd.read_csv(Path(f, f'scores-{m}.csv')).assign(model=k, metric=m)
-              for k, f in folders.items() for m in metrics]
-    return pd.concat(frames, ignore_index=True)[['model', 'metric', 'prompt', 'file', 'score']]
-
-def score_table(df) -> 'pd.DataFrame':
-    """Each metric's mean per model (columns in `df`'s order), the change last - first, and its 95% interval over
-    prompts (paired, normal)."""
-    models = list(dict.fromkeys(df.model))
-    per = df.groupby(['metric', 'prompt', 'model']).score.mean().unstack('model')[models]
-    diff = per[models[-1]] - per[models[0]]
-    out = per.groupby('metric').mean()
-    out['change'] = diff.groupby('metric').mean()
-    half = 1.96 * diff.groupby('metric').std(ddof=1) / diff.groupby('metric').size() ** 0.5
-    out['95% interval'] = [f'[{c - h:+.4f}, {c + h:+.4f}]' for c, h in zip(out['change'], half.reindex(out.index))]
-    return out
-
-def plot_scores(df, size: float = 3.2):
-    """A seaborn figure per metric: each prompt's mean score under each model (grey lines join a prompt's pair), and
-    the models' means with 95% intervals."""
-    import matplotlib.pyplot as plt, seaborn as sns
-    per = df.groupby(['metric', 'model', 'prompt'], sort=False).score.mean().reset_index()
-    metrics = list(dict.fromkeys(per.metric))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(size * len(metrics), size), squeeze=False)
-    for ax, m in zip(axes[0], metrics):
-        d = per[per.metric == m]
-        sns.lineplot(data=d, x='model', y='score', units='prompt', estimator=None, color='grey', alpha=0.25, lw=0.8,
-                     ax=ax)
-        sns.pointplot(data=d, x='model', y='score', errorbar=('ci', 95), color='C0', ax=ax)
-        ax.set(title=m, xlabel='', ylabel='mean score per prompt')
-    fig.tight_layout()
-    return fig
-
-# %% ../nbs/14_evaluate.ipynb #e226f50f
-def card_samples(out, images: dict, note: str = '') -> Path:
-    """Add `images` ({name: PIL image or figure}) to the model card `out/README.md` as a Samples section (written to
-    `out/samples/<name>.png`; a section from an earlier call is replaced); returns the card."""
-    card = Path(out) / 'README.md'
-    text = re.sub(r'\n<!-- samples -->.*<!-- /samples -->\n', '\n', card.read_text(), flags=re.S)
-    lines = ['', '<!-- samples -->', '## Samples', ''] + ([note, ''] if note else [])
-    for name, im in images.items():
-        atomic_write_bytes(Path(out) / 'samples' / f'{name}.png', png_bytes(im))
-        lines += [f'![{name}](samples/{name}.png)', '']
-    atomic_write_text(card, text.rstrip('\n') + '\n' + '\n'.join(lines + ['<!-- /samples -->', '']))
-    return card

@@ -9,7 +9,8 @@ from contextlib import nullcontext
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import torch
-from .core import atomic_write_json, atomic_write_text, derive_seed, folder_lock, load_tensors, pipeline_family
+from .core import atomic_write_json, atomic_write_text, derive_seed, load_tensors, pipeline_family
+from .locks import folder_lock
 from .mi import denoiser, is_flow_matching
 from .set_format import SynthSet
 from .adapter import (ATTENTION, lora_config, add_adapter, unfreeze, save_trained, prompt_ids, with_prompt_ids,

@@ -10,8 +10,8 @@ from .lab.model import lab_tokenizer, lab_words, build_pipeline, build_vae, LabC
 
 # %% auto #0
 __all__ = ['OPENCLIP_H', 'CLIP_L', 'OPENCLIP_BIGG', 'REAL_CONFIGS', 'BLIP_WORDS', 'tiny_sd_pipeline', 'tiny_sdxl_pipeline',
-           't5_tokenizer', 'tiny_sd3_pipeline', 'real_architecture', 'parameter_counts', 'tiny_clip', 'bert_tokenizer',
-           'tiny_blip_vqa']
+           't5_tokenizer', 'tiny_sd3_pipeline', 'real_architecture', 'parameter_counts', 'fresh_python', 'tiny_clip',
+           'bert_tokenizer', 'tiny_blip_vqa']
 
 # %% ../nbs/19_fixtures.ipynb #958a8718
 def _clip_config(tokenizer, width: int, layers: int = 2, heads: int = 2, projection_dim: int | None = None):
@@ -122,7 +122,7 @@ REAL_CONFIGS = {
                          block_out_channels=(320, 640, 1280, 1280), attention_head_dim=(5, 10, 20, 20),
                          down_block_types=('CrossAttnDownBlock2D',) * 3 + ('DownBlock2D',),
                          up_block_types=('UpBlock2D',) + ('CrossAttnUpBlock2D',) * 3, cross_attention_dim=1024,
-                         use_linear_projection=True),
+                         use_linear_projection=True, norm_num_groups=32),
                text_encoder=OPENCLIP_H, vae=_sd_vae(512),
                scheduler=dict(beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear',
                               num_train_timesteps=1000, prediction_type='epsilon', set_alpha_to_one=False,
@@ -162,11 +162,10 @@ class _building:
     def __exit__(self, *exc):
         self.dev.__exit__(*exc); torch.set_default_dtype(self.old); self.fork.__exit__(*exc)
 
-def _real_modules(family: str) -> dict:
-    "The models of `family`'s real architecture, freshly built (random weights) on the current default device."
+def _real_modules(family: str, c: dict) -> dict:
+    "The models of `family`'s architecture from the configs `c`, freshly built (random weights) on the default device."
     from diffusers import UNet2DConditionModel, SD3Transformer2DModel, AutoencoderKL
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, T5Config, T5EncoderModel
-    c = REAL_CONFIGS[family]
     out = dict(vae=AutoencoderKL(**c['vae']))
     if family == 'sd3':
         out['transformer'] = SD3Transformer2DModel(**c['transformer'])
@@ -177,14 +176,16 @@ def _real_modules(family: str) -> dict:
     if 'text_encoder_2' in c: out['text_encoder_2'] = CLIPTextModelWithProjection(CLIPTextConfig(**c['text_encoder_2']))
     return {k: m.eval() for k, m in out.items()}
 
-def real_architecture(family: str = 'sd', seed: int = 0, device=None, dtype=torch.float32):
+def real_architecture(family: str = 'sd', seed: int = 0, device=None, dtype=torch.float32, configs: dict | None = None):
     """A random-weight pipeline with the real architecture of SD-2.1-base ('sd'), SDXL-base-1.0 ('sdxl') or
-    SD3.5-medium ('sd3'), built offline on `device` (CPU; 'meta': no memory) in `dtype`."""
+    SD3.5-medium ('sd3'), built offline on `device` (CPU; 'meta': no memory) in `dtype`; `configs` replaces
+    `REAL_CONFIGS[family]` (the same keys: a variant of the architecture)."""
     from diffusers import (StableDiffusionPipeline, StableDiffusionXLPipeline, StableDiffusion3Pipeline, PNDMScheduler,
                            EulerDiscreteScheduler, FlowMatchEulerDiscreteScheduler)
     if family not in REAL_CONFIGS: raise ValueError(f"family must be one of {', '.join(REAL_CONFIGS)}, not {family!r}")
-    with _building(seed, device, dtype): m = _real_modules(family)
-    tok, sc = lab_tokenizer(max_length=77), REAL_CONFIGS[family]['scheduler']
+    c = configs or REAL_CONFIGS[family]
+    with _building(seed, device, dtype): m = _real_modules(family, c)
+    tok, sc = lab_tokenizer(max_length=77), c['scheduler']
     if family == 'sd':
         pipe = StableDiffusionPipeline(**m, tokenizer=tok, scheduler=PNDMScheduler.from_config(sc), safety_checker=None,
                                        feature_extractor=None, requires_safety_checker=False)
@@ -202,6 +203,15 @@ def parameter_counts(pipe) -> dict:
     "Millions of parameters of each model of `pipe`."
     return {k: round(sum(p.numel() for p in m.parameters()) / 1e6, 1) for k, m in pipe.components.items()
             if isinstance(m, torch.nn.Module)}
+
+# %% ../nbs/19_fixtures.ipynb #cc71ff72
+def fresh_python(code: str, hashseed: str | None) -> str:
+    "What `code` prints in a new interpreter whose PYTHONHASHSEED is `hashseed` (None: unset, a random seed)."
+    import os, subprocess, sys
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONHASHSEED'}
+    if hashseed is not None: env['PYTHONHASHSEED'] = hashseed
+    run = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, check=True)
+    return run.stdout.strip()
 
 # %% ../nbs/19_fixtures.ipynb #d9a0fa42
 def tiny_clip(seed: int = 0):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace, asdict
 import torch
-from .core import half_dtype
+from .machine import half_dtype
 
 # %% auto #0
 __all__ = ['RATES', 'T4', 'A100', 'L4', 'FAMILY_COSTS', 'SCORER_GIB', 'BLIP_TFLOP', 'PAPER', 'MICRO_BATCH', 'COLAB_SESSION_HOURS',

@@ -310,7 +310,7 @@ def save_validation_images(acc, pipe, out, step: int, prompts: list, n: int = 4,
 def resolve_mixed_precision(mp: str | None) -> str | None:
     """`mp`, or for None: the `accelerate launch` setting if any, else the GPU's half precision (`default_dtype`), else
     'no'."""
-    from mi_nb.core import default_dtype
+    from mi_nb.machine import default_dtype
     if mp is not None:
         if mp not in ('no', 'fp16', 'bf16'): raise ValueError(f"mixed_precision must be 'no', 'fp16' or 'bf16', not {mp!r}")
         return mp

@@ -5,8 +5,8 @@ from pathlib import Path
 from conftest import ROOT
 
 PKG = ROOT / 'mi_nb'
-GENERIC = ('core', 'mi', 'set_format', 'build_set', 'adapter', 'losses', 'runs', 'finetune', 'mitune',
-           'evaluate', 'plan')  # the layers below the lab, in order
+GENERIC = ('core', 'machine', 'locks', 'mi', 'set_format', 'build_set', 'adapter', 'losses', 'runs', 'finetune',
+           'mitune', 'evaluate', 'show', 'plan')  # the layers below the lab, in order
 ABOVE = ('fixtures', 'bench', 'args', 'cli', '_modidx', '__init__')  # fixtures, benchmarks, the command line
 
 def _imports(path: Path, package: str) -> list:
@@ -169,17 +169,48 @@ def test_one_module_writes_set_folders():
     assert not others, f'set folders written outside mi_nb/{SET_FORMAT}: {others}'
 
 def test_top_level_api():
-    "mi_nb/__init__.py: nbdev's version line first (put_version_in_init), then the public names, all in `__all__`."
-    import configparser, mi_nb
+    """mi_nb/__init__.py: nbdev's version line first (put_version_in_init), then the public names, all in `__all__`,
+    each the object its module defines, none from a module above the generic library."""
+    import configparser, importlib, mi_nb
     cfg = configparser.ConfigParser(); cfg.read(ROOT / 'settings.ini')
     text = (PKG / '__init__.py').read_text()
     assert text.splitlines()[0] == f'__version__ = "{cfg["DEFAULT"]["version"]}"'
-    tree = ast.parse(text)
-    names = {a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom) for a in n.names}
-    assert names == set(mi_nb.__all__)
-    assert all(getattr(mi_nb, n).__name__ == n for n in mi_nb.__all__)
-    above = ('mi_nb.lab', 'mi_nb.cli', 'mi_nb.fixtures')  # `import mi_nb` stays generic
+    assert set(mi_nb.__all__) == set(mi_nb._API) and set(mi_nb.__all__) <= set(dir(mi_nb))
+    for name, module in mi_nb._API.items():
+        assert module in GENERIC, f'{name} comes from mi_nb.{module}, not a generic module'  # `import mi_nb` stays generic
+        assert getattr(mi_nb, name) is getattr(importlib.import_module(f'mi_nb.{module}'), name)
+        assert getattr(mi_nb, name).__name__ == name
+    above = ('mi_nb.lab', 'mi_nb.cli', 'mi_nb.fixtures')
     assert not [i for i in _imports(PKG / '__init__.py', 'mi_nb') if i.startswith(above)]
+
+LIGHT = """import sys
+{code}
+heavy = sorted(m for m in ('torch', 'diffusers', 'transformers', 'mi_nb.core') if m in sys.modules)
+print(heavy or 'light')"""
+
+def _fresh(code: str) -> str:
+    import subprocess, sys
+    p = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return p.stdout.strip().splitlines()[-1]
+
+def test_importing_the_package_is_light():
+    "`import mi_nb` and `import mi_nb.lab.world` load no torch: the public names load when they are used."
+    assert _fresh(LIGHT.format(code='import mi_nb')) == 'light'
+    assert _fresh(LIGHT.format(code='import mi_nb.lab.world')) == 'light'
+    assert _fresh(LIGHT.format(code='import mi_nb\nmi_nb.SynthSet')) != 'light'  # and the names do load
+
+def test_public_names_do_not_depend_on_import_order():
+    """`build_set`, `finetune` and `mitune` name both a module and the function it defines: `from mi_nb import build_set`
+    gives the function even after the module was imported by its full name, which still gives the module."""
+    code = ('import importlib, types\n'
+            'from mi_nb.build_set import BuildConfig\n'
+            'import mi_nb.finetune\n'
+            'from mi_nb import build_set, finetune, mitune\n'
+            'import mi_nb\n'
+            'print(all(isinstance(f, types.FunctionType) for f in (build_set, finetune, mitune, mi_nb.mitune)),\n'
+            '      isinstance(importlib.import_module("mi_nb.mitune"), types.ModuleType), BuildConfig.__module__)')
+    assert _fresh(code) == 'True True mi_nb.build_set'
 
 def _functions(path: Path):
     for node in ast.walk(ast.parse(path.read_text())):

@@ -112,7 +112,7 @@ def setting_run(family: str, setting: str, pipe, g, tiny: bool, rows: list) -> N
 
 def family_run(family: str, tiny: bool, rows: list) -> None:
     "Both settings of `family`: uncapped in the GPU's half precision, then capped at a T4's memory in fp16."
-    from mi_nb.core import default_dtype, half_dtype
+    from mi_nb.machine import default_dtype, half_dtype
     from mi_nb.plan import gpu, gpu_profile, T4
     cuda = torch.cuda.is_available()
     dev = 'cuda' if cuda else 'cpu'

@@ -152,7 +152,8 @@ def cmd_compare(a) -> int:
 # %% ../../nbs/20b_lab_cli.ipynb #c091b9a5
 def evaluate_oracle(a) -> int:
     "`mi-nb evaluate --metric oracle`: oracle accuracy per category of a lab pipeline on a lab prompt set."
-    from mi_nb.core import default_device, load_tuned
+    from mi_nb.core import load_tuned
+    from mi_nb.machine import default_device
     from mi_nb.lab.model import load_pipeline, LAB_SAMPLING
     from mi_nb.lab.evaluate import evaluate, write_evaluation
     check_model(a.model, 'evaluate (the lab oracle)', ('StableDiffusionPipeline',)); check_adapter(a.adapter)

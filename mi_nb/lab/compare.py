@@ -9,7 +9,8 @@ from dataclasses import dataclass, asdict, replace, field
 from pathlib import Path
 import numpy as np
 import torch
-from ..core import (atomic_write_json, atomic_write_bytes, atomic_write_text, derive_seed, default_device, png_bytes, load_tensors,
+from ..machine import default_device
+from ..core import (atomic_write_json, atomic_write_bytes, atomic_write_text, derive_seed, png_bytes, load_tensors,
                         save_tensors, load_tuned)
 from .world import lab_prompts, parse_prompt, render, CATEGORIES, DEFAULT_WEIGHTS
 from .model import load_pipeline, LAB_SAMPLING, LAB_FINETUNE, LAB_FINETUNE_FULL, LAB_LOAD_HINT, LAB_POOL_GUIDANCE

@@ -9,7 +9,8 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 import torch
-from ..core import atomic_write_json, atomic_write_text, atomic_write_bytes, png_bytes, default_device
+from ..core import atomic_write_json, atomic_write_text, atomic_write_bytes, png_bytes
+from ..machine import default_device
 from .world import lab_prompts, parse_prompt, CATEGORIES
 from .model import load_pipeline, LAB_SAMPLING, LAB_FINETUNE, LAB_LOAD_HINT, LAB_POOL_GUIDANCE
 from .evaluate import evaluate, summarize, evaluate_splits, spread, oracle_validator, paired_change
