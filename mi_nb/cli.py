@@ -148,22 +148,22 @@ def cmd_lab_train(a) -> int:
 # %% ../nbs/20_cli.ipynb #f4d9c6d4
 def _add_compare(sub):
     from mi_nb.lab.compare import METHODS
+    from mi_nb.lab.model import LAB_PRESETS
     p = sub.add_parser('compare', help="the paper's comparison on the lab: methods x seeds, with 95%% intervals")
     p.add_argument('--out', default='runs/compare')
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--quick', action='store_true', help='toy sizes (a smoke test)')
-    p.add_argument('--methods', nargs='+', choices=METHODS, default=None, help='run only these methods (default: all)')
+    p.add_argument('--methods', nargs='+', choices=list(METHODS), default=None, help='run only these rows (default: all)')
     p.add_argument('--train-prompts', type=at_least(1), default=None)
-    p.add_argument('--candidates', type=at_least(1), default=None)
+    p.add_argument('--candidates', type=at_least(1), default=None, help='M of the lab pool')
+    p.add_argument('--keep', type=at_least(1), default=None, help="k: candidates the lab pool's rows keep per prompt")
+    p.add_argument('--pool-guidance', type=more_than(1.0), default=None, help='guidance of the lab pool (evaluation uses 5)')
+    p.add_argument('--paper-candidates', type=at_least(1), default=None, help="M of the paper's pool (top 1 kept)")
+    p.add_argument('--paper-guidance', type=more_than(1.0), default=None, help="guidance of the paper's pool")
+    p.add_argument('--preset', choices=list(LAB_PRESETS), default=None, help='the fine-tuning every set gets')
     p.add_argument('--finetune-steps', type=at_least(1), default=None)
-    p.add_argument('--keep', type=at_least(1), default=None, help='k: candidates each method keeps per train prompt (default 1)')
-    p.add_argument('--pool-guidance', type=more_than(1.0), default=None, help='guidance of the candidates (default: LAB_POOL_GUIDANCE; evaluation always uses 5)')
-    p.add_argument('--adapter', choices=['dora', 'full'], default=None, help='what every method fine-tunes (default: the lab preset, DoRA; full: every UNet weight)')
-    p.add_argument('--train-text-encoder', dest='text_encoder', action='store_true', default=None, help='with --adapter full: train the text encoder too')
-    p.add_argument('--text-encoder-lr', type=more_than(0.0), default=None, help="with --train-text-encoder: the text encoder's learning rate (default: the UNet's)")
-    p.add_argument('--balance', action='store_true', default=None, help='draw every method\'s batches with the categories in their pretraining mix (weighted sampling)')
-    p.add_argument('--val-prompts', type=at_least(1), default=None, help='val prompts of the oracle validator that picks each checkpoint (default 16; 109: all)')
-    p.add_argument('--val-every', type=at_least(1), default=None, help='updates between those validations (default: the preset\'s, 100)')
+    p.add_argument('--val-prompts', type=at_least(1), default=None, help='val prompts of the validator (109: all)')
+    p.add_argument('--val-every', type=at_least(1), default=None, help="updates between validations (default: the preset's)")
     p.add_argument('--model', default=None, help='lab pipeline folder (default: the embedded lab model)')
     p.add_argument('--device', default=None)
     p.set_defaults(func=cmd_compare)
@@ -173,11 +173,13 @@ def cmd_compare(a) -> int:
     from mi_nb.lab.compare import METHODS, Compare, run_compare, compare_markdown
     check_model(a.model, 'mi-nb lab compare', ('StableDiffusionPipeline',)); out = check_out(a.out)
     if len(set(a.seeds)) != len(a.seeds): raise ValueError(f'--seeds {a.seeds} repeats a seed')
-    kw = {k: getattr(a, k) for k in ('train_prompts', 'candidates', 'keep', 'pool_guidance', 'finetune_steps', 'adapter', 'text_encoder', 'text_encoder_lr', 'balance', 'val_prompts', 'val_every')
-          if getattr(a, k) is not None}
+    names = ('train_prompts', 'candidates', 'keep', 'pool_guidance', 'paper_candidates', 'paper_guidance', 'preset',
+             'finetune_steps', 'val_prompts', 'val_every')
+    kw = {k: getattr(a, k) for k in names if getattr(a, k) is not None}
     if a.methods: kw['methods'] = tuple(m for m in METHODS if m in a.methods)
+    c = replace(Compare.quick() if a.quick else Compare(), **kw)
     # print the tables of these seeds, not `table.md`, which a process running other seeds in the same folder may rewrite
-    print(compare_markdown(run_compare(out, a.seeds, replace(Compare.quick() if a.quick else Compare(), **kw), a.model, a.device)))
+    print(compare_markdown(run_compare(out, a.seeds, c, a.model, a.device)))
     return 0
 
 # %% ../nbs/20_cli.ipynb #85fbcf9e

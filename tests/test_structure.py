@@ -4,7 +4,7 @@ from pathlib import Path
 from conftest import ROOT
 
 PKG = ROOT / 'mi_nb'
-GENERIC = ('core', 'mi', 'build_set', 'adapter', 'runs', 'finetune', 'mitune', 'evaluate')  # the layers below the lab, in order
+GENERIC = ('core', 'mi', 'build_set', 'adapter', 'runs', 'finetune', 'mitune', 'evaluate', 'selection')  # the layers below the lab, in order
 ABOVE = ('fixtures', 'cli', '_modidx', '__init__')                               # test fixtures and the command line may use the lab
 
 def _imports(path: Path, package: str) -> list:
