@@ -4,22 +4,22 @@
 
 # %% ../nbs/07_build_set.ipynb #9501c243
 from __future__ import annotations
-import json, os, time, warnings
+import os, time, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from .core import (derive_seed, short_hash, atomic_write_json, atomic_write_bytes, atomic_write_text, save_tensors,
-                        load_tensors, png_bytes, folder_lock, pipeline_family, check_prompts, PromptError)
+from .core import derive_seed, folder_lock, pipeline_family, check_prompts, PromptError
 from .mi import MIRecorder, SELF_SCORES, pipeline_scores, denoiser
+from .set_format import (FORMAT, prompt_key, write_images, write_candidates, save_record, has_record,
+                              check_identity, records, write_metadata)
+from .set_format import SynthSet, SDXL_KEYS, split_records, read_record, check_set, record_weights  # for callers
 
 # %% auto #0
-__all__ = ['SDXL_KEYS', 'BuildConfig', 'check_build_config', 'set_identity', 'prompt_key', 'candidate_seeds',
-           'check_prompt_lengths', 'generate_scored', 'generate_batched', 'score_candidates', 'select',
-           'decode_latents', 'prompt_tensors', 'write_record', 'records', 'write_metadata', 'process_state',
-           'check_identity', 'check_set_inputs', 'pending', 'remove_partial', 'build_set', 'split_records',
-           'read_record', 'check_set', 'record_weights', 'SynthSet']
+__all__ = ['BuildConfig', 'check_build_config', 'set_identity', 'candidate_seeds', 'check_prompt_lengths', 'generate_scored',
+           'generate_batched', 'score_candidates', 'select', 'decode_latents', 'prompt_tensors', 'write_record',
+           'process_state', 'check_set_inputs', 'pending', 'remove_partial', 'pipeline_name', 'build_set']
 
 # %% ../nbs/07_build_set.ipynb #bdaf0843
 @dataclass
@@ -58,15 +58,11 @@ def check_build_config(cfg: BuildConfig, batch_size: int = 1) -> BuildConfig:
 def set_identity(cfg: BuildConfig, model_id: str, pipe, batch_size: int) -> dict:
     "The content-defining settings of a set: `cfg`, the model, the pipeline and scheduler, the batch size, the format."
     shift = getattr(pipe.vae.config, 'shift_factor', None)  # SD3's VAE also shifts its latents
-    return dict(format='mi_nb-set/2', model=model_id, pipeline=type(pipe).__name__, scheduler=type(pipe.scheduler).__name__,
+    return dict(format=FORMAT, model=model_id, pipeline=type(pipe).__name__, scheduler=type(pipe.scheduler).__name__,
                 vae_scaling_factor=float(pipe.vae.config.scaling_factor), **({'vae_shift_factor': float(shift)} if shift else {}),
                 batch_size=int(batch_size), **asdict(cfg))
 
 # %% ../nbs/07_build_set.ipynb #267683ce
-def prompt_key(prompt: str) -> str:
-    "The file-name key of a prompt: a hash, never the text."
-    return short_hash('prompt', prompt)
-
 def candidate_seeds(seed: int, prompt: str, m: int) -> list:
     "Seeds of the `m` candidates of `prompt`."
     return [derive_seed(seed, prompt, j) for j in range(m)]
@@ -157,38 +153,21 @@ def prompt_tensors(pipe, prompt: str, cfg: BuildConfig) -> dict:
     return dict(prompt_embeds=out[0])
 
 # %% ../nbs/07_build_set.ipynb #cad6093e
-def write_record(out: Path, pipe, prompt: str, latents, scores, seeds, cfg: BuildConfig, keep_all: bool = False, trajectory=None):
-    "Select, decode and write one prompt's images, tensors and sidecar (sidecar last, as the done marker); `trajectory`: the free trajectory MI, when `scores` is another score."
+def write_record(out: Path, pipe, prompt: str, latents, scores, seeds, cfg: BuildConfig, keep_all: bool = False,
+                 trajectory=None):
+    """Select, decode and write one prompt's images, tensors and sidecar (chapter 6a's format); `trajectory`: the free
+    trajectory MI, when `scores` is another score."""
     key = prompt_key(prompt)
     trajectory = scores if trajectory is None else trajectory
     kept = select(scores, cfg.keep, cfg.select, cfg.seed, prompt)
-    files = []
-    for r, im in enumerate(decode_latents(pipe, latents[kept])):
-        f = f'images/{key}-{r}.png'; atomic_write_bytes(out / f, png_bytes(im)); files.append(f)
-    if keep_all:
-        for j, im in enumerate(decode_latents(pipe, latents)): atomic_write_bytes(out / f'candidates/{key}-{j:03d}.png', png_bytes(im))
+    files = write_images(out, key, decode_latents(pipe, latents[kept]))
+    if keep_all: write_candidates(out, key, decode_latents(pipe, latents))
     half = pipeline_family(pipe) == 'sd3'  # SD3's 333 x 4096 embeddings: bf16/fp16 as computed halves the set on disk
     t = {k: v if half else v.float() for k, v in prompt_tensors(pipe, prompt, cfg).items()}
-    save_tensors(dict(latents=latents[kept].float(), scores=scores.double(), seeds=torch.tensor(seeds, dtype=torch.int64), **t),
-                 out / 'records' / f'{key}.safetensors')
-    atomic_write_json(out / 'records' / f'{key}.json', dict(prompt=prompt, key=key, kept=kept, files=files, score=cfg.score,
-                      scores=[float(s) for s in scores], trajectory=[float(s) for s in trajectory], seeds=list(seeds)))
-
-# %% ../nbs/07_build_set.ipynb #993f3447
-def records(out) -> list:
-    "Every finished record (sidecar JSON) of the set in `out`, sorted by prompt."
-    return sorted((json.loads(p.read_text()) for p in Path(out, 'records').glob('*.json')), key=lambda r: r['prompt'])
-
-def write_metadata(out, identity: dict) -> int:
-    "Rebuild `metadata.jsonl` from the records; returns the number of lines."
-    lines = []
-    sampler = dict(scheduler=identity['scheduler'], steps=identity['num_inference_steps'], guidance=identity['guidance_scale'])
-    for r in records(out):
-        for rank, (j, f) in enumerate(zip(r['kept'], r['files'])):
-            lines.append(json.dumps(dict(file_name=f, prompt=r['prompt'], score=r['scores'][j], mi=r.get('trajectory', r['scores'])[j], rank=rank, candidate=j,
-                                         seed=r['seeds'][j], model=identity['model'], **sampler), sort_keys=True))
-    atomic_write_text(Path(out) / 'metadata.jsonl', ''.join(l + '\n' for l in lines))
-    return len(lines)
+    side = dict(prompt=prompt, key=key, kept=kept, files=files, score=cfg.score, scores=[float(s) for s in scores],
+                trajectory=[float(s) for s in trajectory], seeds=list(seeds))
+    save_record(out, side, dict(latents=latents[kept].float(), scores=scores.double(),
+                                seeds=torch.tensor(seeds, dtype=torch.int64), **t))
 
 # %% ../nbs/07_build_set.ipynb #452236f5
 def process_state():
@@ -196,18 +175,6 @@ def process_state():
     torchrun) get CPU data parallelism over gloo instead of each believing it is the only process."""
     from accelerate import PartialState
     return PartialState(cpu=not torch.cuda.is_available() and int(os.environ.get('WORLD_SIZE', '1')) > 1)
-
-def check_identity(out: Path, identity: dict, write: bool = True):
-    "Write `set.json` (if `write`), or refuse if `out` already holds a set made with other settings."
-    f = out / 'set.json'
-    if f.exists():
-        try: old = json.loads(f.read_text())
-        except json.JSONDecodeError: raise ValueError(f'{f} is not valid JSON: the folder holds a damaged set; use another --out') from None
-        diff = {k: (old.get(k), v) for k, v in identity.items() if old.get(k) != v}
-        if diff:
-            raise ValueError(f'{out} holds a set made with other settings ({", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in diff.items())}); '
-                             'use another --out, or the same settings to resume')
-    elif write: atomic_write_json(f, identity)
 
 def check_set_inputs(pipe, prompts: list, cfg: BuildConfig, batch_size: int) -> list:
     "Every check `build_set` makes before it touches a file: settings (a re-noising score needs a VP model), prompts, prompt lengths."
@@ -221,7 +188,7 @@ def check_set_inputs(pipe, prompts: list, cfg: BuildConfig, batch_size: int) -> 
 def pending(out: Path, prompts: list, state) -> tuple:
     "This process's share of `prompts`, and those of them without a finished record in `out`."
     mine = prompts[state.process_index::state.num_processes]
-    return mine, [p for p in mine if not (out / 'records' / f'{prompt_key(p)}.json').exists()]
+    return mine, [p for p in mine if not has_record(out, prompt_key(p))]
 
 def remove_partial(out) -> int:
     "Delete the temporary files of atomic writes that a killed run left in the set folder `out` (never renamed into place); returns how many."
@@ -245,12 +212,20 @@ def _candidates(pipe, out: Path, todo: list, cfg: BuildConfig, batch_size: int, 
             if stop_after is not None and done >= stop_after: return done
     return done
 
-def build_set(pipe, prompts: list, out, cfg: BuildConfig = BuildConfig(), model_id: str = 'unknown', batch_size: int = 8,
-              keep_all: bool = False, progress: bool = True, stop_after: int | None = None) -> dict:
-    "Generate, score and select MI-TUNE's set for `prompts` into `out` (checked first; resumable; sharded under accelerate)."
+def pipeline_name(pipe) -> str:
+    "A pipeline's name when no model id is given: the folder or Hub id it was loaded from, else its class."
+    return getattr(pipe, 'name_or_path', None) or type(pipe).__name__
+
+def build_set(pipe, prompts: list, out, cfg: BuildConfig = BuildConfig(), batch_size: int = 8, *,
+              model_id: str | None = None, keep_all: bool = False, progress: bool = True,
+              stop_after: int | None = None) -> dict:
+    """Generate, score and select MI-TUNE's set for `prompts` into `out` (checked first; resumable; sharded under
+    accelerate); `model_id`: the model's name in `set.json` (default: `pipeline_name(pipe)`)."""
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool):
+        raise TypeError(f'batch_size must be an int, not {batch_size!r} (give the model id as model_id=...)')
     state, out = process_state(), Path(out)
     prompts = check_set_inputs(pipe, prompts, cfg, batch_size)
-    identity = set_identity(cfg, model_id, pipe, batch_size)
+    identity = set_identity(cfg, model_id or pipeline_name(pipe), pipe, batch_size)
     if state.is_main_process: check_identity(out, identity, write=False)  # refuse before creating anything
     with folder_lock(out, 'build-set', enabled=state.is_main_process):
         if state.is_main_process: check_identity(out, identity); remove_partial(out)  # the lock is ours: any .tmp file is stale
@@ -267,86 +242,3 @@ def build_set(pipe, prompts: list, out, cfg: BuildConfig = BuildConfig(), model_
         n = write_metadata(out, identity) if state.is_main_process else None
         state.wait_for_everyone()
     return dict(prompts=len(prompts), new=done, images=n, seconds=round(time.time() - t0, 1))
-
-# %% ../nbs/07_build_set.ipynb #fc953010
-SDXL_KEYS = ('pooled_prompt_embeds', 'add_time_ids')
-
-def split_records(names: list, val_fraction: float, seed: int = 0) -> tuple:
-    "Split sorted record `names` into (train, val) lists; `round(val_fraction * n)` names go to val (at least one if the fraction is > 0)."
-    names = sorted(names)
-    n_val = 0 if val_fraction <= 0 else max(1, min(len(names) - 1, round(val_fraction * len(names))))
-    order = torch.randperm(len(names), generator=torch.Generator().manual_seed(derive_seed(seed, 'val-split'))).tolist()
-    val = set(order[:n_val])
-    return [n for i, n in enumerate(names) if i not in val], [n for i, n in enumerate(names) if i in val]
-
-def read_record(path) -> dict:
-    "The tensors of one record file, or `ValueError` naming the file if it is damaged or incomplete."
-    try: t = load_tensors(path)
-    except Exception as e: raise ValueError(f'{path} cannot be read ({type(e).__name__}: {e}); the set is damaged: rebuild that prompt (delete the file and its .json, rerun build-set)') from None
-    if 'latents' not in t or 'prompt_embeds' not in t: raise ValueError(f'{path} lacks latents or prompt_embeds: not a set record')
-    if t['latents'].ndim != 4: raise ValueError(f'{path}: latents must be [k, C, h, w], got {tuple(t["latents"].shape)}')
-    if not torch.isfinite(t['latents']).all(): raise ValueError(f'{path}: its latents are not finite (NaN or inf): the set is damaged')
-    return t
-
-def check_set(path) -> int:
-    "Check a set folder without loading its tensors (each record's header: readable, with latents and prompt embeddings); returns the number of records."
-    from safetensors import safe_open
-    path = Path(path)
-    if not path.is_dir(): raise FileNotFoundError(f'{path}: no such set folder')
-    files = sorted((path / 'records').glob('*.safetensors'))
-    if not files: raise FileNotFoundError(f'no records in {path / "records"} (expected <key>.safetensors files)')
-    if (path / 'set.json').exists():
-        try: json.loads((path / 'set.json').read_text())
-        except json.JSONDecodeError: raise ValueError(f'{path / "set.json"} is not valid JSON: the set is damaged') from None
-    for f in files:
-        try:
-            with safe_open(str(f), 'pt') as h: shapes = {k: h.get_slice(k).get_shape() for k in h.keys()}
-        except Exception as e: raise ValueError(f'{f} cannot be read ({type(e).__name__}: {e}); the set is damaged') from None
-        if 'latents' not in shapes or 'prompt_embeds' not in shapes or len(shapes['latents']) != 4:
-            raise ValueError(f'{f} is not a set record (it needs latents [k, C, h, w] and prompt_embeds)')
-    return len(files)
-
-# %% ../nbs/07_build_set.ipynb #d4fe7c7c
-def record_weights(path, names: list, per_record: list, items: list) -> list | None:
-    "Each item's sampling weight from its record's (`items`: (record, candidate) pairs), or None if no record has one; `ValueError` if only some do or one is not a positive number."
-    given = [w is not None for w in per_record]
-    if not any(given): return None
-    if not all(given): raise ValueError(f'{path}: record {names[given.index(False)]} has no "weight" while others do: give every record one, or none')
-    bad = [n for n, w in zip(names, per_record) if isinstance(w, bool) or not isinstance(w, (int, float)) or not (0 < w < float('inf'))]
-    if bad: raise ValueError(f'{path}: the "weight" of record {bad[0]} is {per_record[names.index(bad[0])]!r}, not a positive number')
-    return [float(per_record[r]) for r, _ in items]
-
-class SynthSet(torch.utils.data.Dataset):
-    """One item per kept latent of the set in `path`: a dict of `latents` [C, h, w], `prompt_embeds` [L, D] (+ `pooled_prompt_embeds` of
-    SDXL/SD3, SDXL's `add_time_ids`). `weights`: each item's sampling weight, its record's `weight` (records/<key>.json), or None if no record has one."""
-    def __init__(self, path, split: str = 'all', val_fraction: float = 0.0, seed: int = 0):
-        self.path = Path(path)
-        files = sorted((self.path / 'records').glob('*.safetensors'))
-        if not files: raise FileNotFoundError(f'no records in {self.path / "records"} (expected <key>.safetensors files)')
-        f = self.path / 'set.json'
-        self.info = json.loads(f.read_text()) if f.exists() else {}
-        names = [p.stem for p in files]
-        if split != 'all': names = dict(zip(('train', 'val'), split_records(names, val_fraction, seed)))[split]
-        self.names, self.latents, self.cond, self.items, per_record = names, [], [], [], []
-        for r, name in enumerate(names):
-            t = read_record(self.path / 'records' / f'{name}.safetensors')
-            side = self.path / 'records' / f'{name}.json'
-            per_record.append(json.loads(side.read_text()).get('weight') if side.exists() else None)
-            self.latents.append(t['latents'].float())
-            self.cond.append({k: t[k].float()[0] for k in ('prompt_embeds',) + SDXL_KEYS if k in t})
-            self.items += [(r, j) for j in range(len(t['latents']))]
-        self.weights = record_weights(self.path, names, per_record, self.items)
-    def __len__(self): return len(self.items)
-    def __getitem__(self, i):
-        r, j = self.items[i]
-        return dict(latents=self.latents[r][j], **self.cond[r])
-    def batch(self, indices) -> dict:
-        "The items at `indices`, stacked."
-        items = [self[i] for i in indices]
-        return {k: torch.stack([it[k] for it in items]) for k in items[0]}
-    @property
-    def is_sdxl(self) -> bool: return 'add_time_ids' in self.cond[0]
-    @property
-    def prompts(self) -> list:
-        "The prompt of each record, in `names` order (from its sidecar JSON)."
-        return [json.loads((self.path / 'records' / f'{n}.json').read_text())['prompt'] for n in self.names]

@@ -4,17 +4,17 @@
 
 # %% ../nbs/00_core.ipynb #5fb415a8
 from __future__ import annotations
-import hashlib, io, json, os, socket, tempfile, warnings
+import codecs, hashlib, io, json, os, socket, tempfile, warnings
 from contextlib import contextmanager
 from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['atomic_write_bytes', 'atomic_write_text', 'atomic_write_json', 'save_tensors', 'load_tensors', 'save_optimizer',
-           'load_optimizer', 'derive_seed', 'short_hash', 'default_device', 'default_dtype', 'png_bytes', 'LockedError',
-           'lock_folder', 'folder_lock', 'PromptError', 'check_prompts', 'read_prompt_file', 'quiet_loading',
-           'pipeline_family', 'is_hub_id', 'check_model_folder', 'denoiser_name', 'load_tuned', 'load_pipeline',
-           'model_fingerprint', 'model_id']
+__all__ = ['FAMILIES', 'atomic_write_bytes', 'atomic_write_text', 'atomic_write_json', 'save_tensors', 'load_tensors',
+           'save_optimizer', 'load_optimizer', 'derive_seed', 'short_hash', 'default_device', 'default_dtype',
+           'png_bytes', 'LockedError', 'lock_folder', 'folder_lock', 'PromptError', 'check_prompts', 'read_prompt_file',
+           'quiet_loading', 'pipeline_family', 'is_hub_id', 'check_model_folder', 'model_class', 'model_family',
+           'denoiser_name', 'denoiser', 'load_tuned', 'load_pipeline', 'model_fingerprint', 'model_id']
 
 # %% ../nbs/00_core.ipynb #33de772f
 def _umask() -> int:
@@ -181,10 +181,10 @@ def check_prompts(prompts, source: str = 'prompts', lines: list | None = None) -
 
 # %% ../nbs/00_core.ipynb #24b9f431
 def read_prompt_file(path) -> list:
-    "The stripped, non-blank lines of the UTF-8 text file `path`, checked by `check_prompts` (errors name the line)."
+    "The stripped, non-blank lines of the UTF-8 text file `path` (a byte-order mark dropped), checked by `check_prompts`."
     path = Path(path)
     if not path.is_file(): raise PromptError(f'{path}: no such file')
-    raw = path.read_bytes()
+    raw = path.read_bytes().removeprefix(codecs.BOM_UTF8)  # Windows editors save one; it is not part of a prompt
     try: text = raw.decode('utf-8')
     except UnicodeDecodeError as e:
         line = raw[:e.start].count(b'\n') + 1
@@ -213,14 +213,15 @@ def quiet_loading():
         if was[1]: tl.enable_progress_bar()
 
 # %% ../nbs/00_core.ipynb #1eb9b884
+FAMILIES = {'StableDiffusionPipeline': 'sd', 'StableDiffusionXLPipeline': 'sdxl', 'StableDiffusion3Pipeline': 'sd3'}
+
 def pipeline_family(pipe) -> str:
-    "'sd' (Stable Diffusion 1.x/2.x), 'sdxl' or 'sd3', from the pipeline's class; `ValueError` for any other pipeline."
-    import diffusers
-    for family, names in (('sdxl', ('StableDiffusionXLPipeline',)), ('sd3', ('StableDiffusion3Pipeline',)),
-                          ('sd', ('StableDiffusionPipeline',))):
-        if any(isinstance(pipe, getattr(diffusers, n)) for n in names if hasattr(diffusers, n)): return family
-    raise ValueError(f'unsupported pipeline {type(pipe).__name__}: mi_nb works with StableDiffusionPipeline (SD 1.x/2.x), '
-                     'StableDiffusionXLPipeline and StableDiffusion3Pipeline')
+    "'sd' (Stable Diffusion 1.x/2.x), 'sdxl' or 'sd3' (`FAMILIES`), from the pipeline's class or the class it extends."
+    family = next((FAMILIES[c.__name__] for c in type(pipe).__mro__ if c.__name__ in FAMILIES), None)
+    if family is None:
+        raise ValueError(f'unsupported pipeline {type(pipe).__name__}: mi_nb works with StableDiffusionPipeline '
+                         '(SD 1.x/2.x), StableDiffusionXLPipeline and StableDiffusion3Pipeline')
+    return family
 
 # %% ../nbs/00_core.ipynb #dc659c48
 def is_hub_id(model) -> bool:
@@ -233,10 +234,25 @@ def check_model_folder(model) -> None:
     if not is_hub_id(model) and not (Path(model).expanduser() / 'model_index.json').exists():
         raise FileNotFoundError(f'no diffusers pipeline at {model} (expected a folder with model_index.json, or a Hub id)')
 
+def model_class(model) -> str | None:
+    "The pipeline class a local model folder's `model_index.json` names, read without loading anything (None for a Hub id)."
+    check_model_folder(model)
+    if is_hub_id(model): return None
+    try: return json.loads((Path(model).expanduser() / 'model_index.json').read_text()).get('_class_name')
+    except json.JSONDecodeError: raise ValueError(f'{model}/model_index.json is not valid JSON') from None
+
+def model_family(model) -> str | None:
+    "The family (`FAMILIES`) of the pipeline in a local model folder; None for a Hub id or an unsupported class."
+    return FAMILIES.get(model_class(model))
+
 # %% ../nbs/00_core.ipynb #789e720a
 def denoiser_name(pipe) -> str:
     "The pipeline component a fine-tuning trains: 'transformer' for SD3, else 'unet'."
     return 'transformer' if pipeline_family(pipe) == 'sd3' else 'unet'
+
+def denoiser(pipe):
+    "The network a pipeline denoises with, the one fine-tuning trains: `pipe.transformer` for SD3, else `pipe.unet`."
+    return getattr(pipe, denoiser_name(pipe))
 
 def load_tuned(pipe, folder) -> None:
     "Load what fine-tuning wrote to `folder` into `pipe`: fine-tuned denoiser weights (`folder/unet`, SD3 `folder/transformer`, as `save_pretrained` writes them) or else a LoRA/DoRA adapter (`pipe.load_lora_weights`), and a fine-tuned text encoder (`folder/text_encoder`) if there is one."

@@ -11,10 +11,11 @@ from pathlib import Path
 import torch
 from .core import atomic_write_json, atomic_write_text, derive_seed, folder_lock, load_tensors, pipeline_family
 from .mi import denoiser, is_flow_matching
-from .build_set import SynthSet
-from .adapter import (ATTENTION, FLOW_WEIGHTINGS, lora_config, add_adapter, unfreeze, save_trained, training_loss,
-                           training_scheduler, empty_prompt_cond, drop_prompts, EMA, prompt_ids, with_prompt_ids, encode_ids, trained_models,
-                           trained_state, load_trained_state, set_training, validation_loss)
+from .set_format import SynthSet
+from .adapter import (ATTENTION, lora_config, add_adapter, unfreeze, save_trained, prompt_ids, with_prompt_ids,
+                           encode_ids, trained_models, trained_state, load_trained_state, set_training)
+from .losses import (FLOW_WEIGHTINGS, training_loss, training_scheduler, empty_prompt_cond, drop_prompts, EMA,
+                          validation_loss)
 from .runs import (batch_indices, weighted_batch_indices, save_checkpoint, checkpoints, load_checkpoint, prune_checkpoints, read_rows, write_rows, append_row,
                         check_run, write_figure, plot_training, model_card, TRAIN_FIELDS, val_fields, check_report_to, tracker_config,
                         log_row, validation_settings, save_validation_images, resolve_mixed_precision)
@@ -45,7 +46,7 @@ class FinetuneConfig:
     sampling: str = 'epochs'              # 'epochs': seeded permutations of the items; 'weighted': draws in proportion to their records' "weight"
     grad_clip: float | None = 1.0
     snr_gamma: float | None = None        # min-SNR-gamma loss weighting (5.0 is the usual value); None: plain MSE
-    weighting: str = 'logit_normal'       # SD3's flow-matching timestep density / loss weight (chapter 8); SD/SDXL ignore it
+    weighting: str = 'logit_normal'       # SD3's flow-matching timestep density / loss weight (chapter 8a); SD/SDXL ignore it
     noise_offset: float = 0.0             # the "offset noise" trick; 0: off
     uncond_prob: float = 0.0              # share of items trained with the empty prompt (the unconditional branch); 0: off
     ema_decay: float = 0.0                # EMA of the adapter, validated and saved instead of the raw weights; 0: off

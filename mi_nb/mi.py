@@ -7,12 +7,12 @@ from __future__ import annotations
 import re, statistics, time
 from typing import NamedTuple
 import torch
-from .core import pipeline_family
+from .core import pipeline_family, denoiser
 
 # %% auto #0
 __all__ = ['SELF_SCORES', 'train_steps', 'noise_schedule', 'mi_weights', 'eps_factor', 'step_widths', 'trajectory_scores',
            'MIEstimate', 'stratified_timesteps', 'collapsed_strata_se', 'renoise_terms', 'term_weights', 'renoise_mi',
-           'renoise_pmi', 'contrastive_pmi', 'counterfactual_prompts', 'is_flow_matching', 'denoiser', 'check_pipeline',
+           'renoise_pmi', 'contrastive_pmi', 'counterfactual_prompts', 'is_flow_matching', 'check_pipeline',
            'MIRecorder', 'rfmi_weights', 'rfmi_scores', 'prompt_conditions', 'images_to_latents', 'pipeline_renoise_mi',
            'pipeline_scores', 'benchmark_recorder']
 
@@ -216,10 +216,6 @@ def counterfactual_prompts(prompt: str) -> list:
 def is_flow_matching(scheduler) -> bool:
     "Whether `scheduler` samples a rectified flow (diffusers' `FlowMatch*` schedulers: SD3's), rather than a VP diffusion."
     return type(scheduler).__name__.startswith('FlowMatch')
-
-def denoiser(pipe):
-    "The network a pipeline denoises with: `pipe.transformer` for SD3, `pipe.unet` for SD and SDXL."
-    return pipe.transformer if pipeline_family(pipe) == 'sd3' else pipe.unet
 
 # %% ../nbs/06_mi.ipynb #a5fbe1e2
 def check_pipeline(pipe, vp: bool = False):

@@ -8,18 +8,19 @@ import json
 from dataclasses import replace
 from pathlib import Path
 from .core import atomic_write_json, atomic_write_bytes, derive_seed
-from .build_set import BuildConfig, build_set, records
+from .build_set import BuildConfig, build_set, pipeline_name
+from .set_format import records, read_identity
 from .mi import denoiser
 from .adapter import remove_adapter
-from .finetune import FinetuneConfig, finetune
+from .finetune import FinetuneConfig, finetune, check_finetune_config
 
 # %% auto #0
-__all__ = ['set_config', 'set_prompts', 'selected_weights', 'mitune_rounds']
+__all__ = ['set_config', 'set_prompts', 'selected_weights', 'mitune_rounds', 'mitune']
 
 # %% ../nbs/11_mitune.ipynb #da459f3f
 def set_config(set_dir) -> tuple:
     "The `BuildConfig` and model id a set was built with (from its `set.json`): how to build the next round's set."
-    info = json.loads((Path(set_dir) / 'set.json').read_text())
+    info = read_identity(set_dir)
     missing = [k for k in ('candidates', 'keep', 'seed', 'num_inference_steps', 'guidance_scale', 'batch_size') if k not in info]
     if missing: raise ValueError(f'{set_dir} was not made by build_set (its set.json lacks {", ".join(missing)}): '
                                  'a later round cannot rebuild it')
@@ -42,7 +43,7 @@ def _round_set(pipe, r: int, first_set, rd: Path, keep_all: bool, progress: bool
     if r == 1: return Path(first_set)
     bcfg, model_id, batch_size = set_config(first_set)
     build_set(pipe, set_prompts(first_set), rd / 'set', replace(bcfg, seed=derive_seed(bcfg.seed, 'round', r)),
-              f'{model_id} + MI-TUNE round {r - 1}', batch_size, keep_all=keep_all, progress=progress)
+              batch_size, model_id=f'{model_id} + MI-TUNE round {r - 1}', keep_all=keep_all, progress=progress)
     remove_adapter(denoiser(pipe))
     return rd / 'set'
 
@@ -67,3 +68,19 @@ def mitune_rounds(pipe, first_set, out, cfg: FinetuneConfig | None = None, round
             if (last / f).exists(): atomic_write_bytes(out / f, (last / f).read_bytes())
         atomic_write_json(out / 'mitune.json', dict(rounds=rounds, results=json.loads(json.dumps(results, default=str))))
     return results
+
+# %% ../nbs/11_mitune.ipynb #de16526f
+def mitune(pipe, prompts, out, build: BuildConfig | None = None, tune: FinetuneConfig | None = None, *, rounds: int = 1,
+           batch_size: int = 8, model_id: str | None = None, validate=None, keep_all: bool = False,
+           progress: bool = True, **finetune_kw) -> dict:
+    """Build the MI-selected set of `prompts` with `pipe` (in `out/set`), fine-tune on it in `rounds` and leave the
+    weights in `out` (`finetune_kw`: more `finetune` options). Returns where they are and what each step did."""
+    build, tune, out = build or BuildConfig(), check_finetune_config(tune or FinetuneConfig()), Path(out)
+    if rounds < 1: raise ValueError(f'rounds must be >= 1, not {rounds}')
+    model_id = model_id or pipeline_name(pipe)
+    built = build_set(pipe, prompts, out / 'set', build, batch_size, model_id=model_id, keep_all=keep_all,
+                      progress=progress)
+    runs = mitune_rounds(pipe, out / 'set', out, tune, rounds, validate=validate, base_model=model_id,
+                         keep_all=keep_all, progress=progress, **finetune_kw)
+    return dict(weights=str(out), set=str(out / 'set'), built=built, selected_step=runs[-1]['selected_step'],
+                rounds=runs)

@@ -94,7 +94,7 @@ CASES = [  # (id, preparation, argv, what the message must contain)
     ('truncated record', 'truncated', ['finetune', '--data', f'{T}/set', '--out', f'{T}/run', *SD], 'cannot be read'),
     ('NaN latents', 'nan', ['finetune', '--data', f'{T}/set', '--out', f'{T}/run', *SD, '--val-every', '0'], 'latents are not finite'),
     ('no set', None, ['finetune', '--data', f'{T}/none', '--out', f'{T}/run'], 'no such set folder'),
-    ('push offline', None, FT + ['--push-to-hub', 'someone/adapter'], '--push-to-hub needs the network'),
+    ('push offline', None, FT + ['--push-to-hub', 'someone/adapter'], '--push-to-hub someone/adapter needs the network'),
     ('finetune Flux folder', None, FT + ['--model', f'{W}/flux'], 'holds a FluxPipeline; finetune supports'),
     ('loss validation without held-out prompts', None, FT + SD + ['--validation', 'loss'], '--validation loss needs --val-fraction > 0'),
     ('text encoder without full', None, FT + SD + ['--train-text-encoder'], "train-text-encoder needs adapter='full'"),

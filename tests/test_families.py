@@ -34,7 +34,7 @@ def test_family_end_to_end(family, tmp_path):
     assert pipeline_family(pipe) == {'sd2-v': 'sd'}.get(family, family)  # read from the pipeline's class
     # MI-scored candidates -> the set (3 candidates per prompt, the best kept)
     cfg = BuildConfig(candidates=3, keep=1, seed=0, num_inference_steps=3, guidance_scale=5.0)
-    r = build_set(pipe, PROMPTS, tmp_path / 'set', cfg, 'tiny', batch_size=4, progress=False)
+    r = build_set(pipe, PROMPTS, tmp_path / 'set', cfg, batch_size=4, model_id='tiny', progress=False)
     assert r['images'] == 3
     for rec in records(tmp_path / 'set'):
         assert len(rec['scores']) == 3 and all(map(lambda s: s == s, rec['scores']))  # finite, not NaN

@@ -18,7 +18,7 @@ def lab(tmp_path_factory):
     pipe = tiny_sd_pipeline()
     pipe.save_pretrained(str(d / 'model'))
     build_set(pipe, lab_prompts('train')[::30], d / 'set', BuildConfig(candidates=2, keep=2, num_inference_steps=4, guidance_scale=5.0),
-              'tiny', 4, progress=False)
+              4, model_id='tiny', progress=False)
     return d / 'model', d / 'set'
 
 def _unet_out(unet):
@@ -151,7 +151,7 @@ def test_rounds_cli_builds_with_the_previous_adapter_and_resumes(lab, tmp_path):
     model, _ = lab
     first = tmp_path / 'set-1'
     build_set(load_pipeline(model), lab_prompts('train')[::60], first,
-              BuildConfig(candidates=2, keep=1, num_inference_steps=4, guidance_scale=5.0, seed=0), 'tiny', 4, progress=False)
+              BuildConfig(candidates=2, keep=1, num_inference_steps=4, guidance_scale=5.0, seed=0), 4, model_id='tiny', progress=False)
     args = ['--rounds', '2', '--max-steps', '4', '--ckpt-every', '2']
     p = run(_cli(model, first, tmp_path / 'a', *args))
     assert 'round 1: selected update' in p.stdout and 'round 2:' in p.stdout

@@ -35,7 +35,9 @@ def test_sdist_and_wheel_in_fresh_venv(tmp_path):
             'from mi_nb.lab import load_pipeline\n'
             'pipe = load_pipeline()\n'
             'im = pipe("a red circle", num_inference_steps=2, output_type="np").images\n'
-            'print(len(mods), im.shape)')
+            'print(len(mods), im.shape)\n'
+            'from mi_nb import *\n'  # the top-level API: every name importable, the version nbdev wrote
+            'print(mi_nb.__version__, all(callable(globals()[n]) for n in mi_nb.__all__))')
     out = run([str(py), '-c', code], cwd=tmp_path, env={'HF_HUB_OFFLINE': '1'}).stdout
-    assert '(1, 32, 32, 3)' in out
+    assert '(1, 32, 32, 3)' in out and f'{version} True' in out, out
     assert 'usage: mi-nb' in run([str(venv / 'bin' / 'mi-nb'), '--help']).stdout

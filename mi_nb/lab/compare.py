@@ -17,6 +17,7 @@ from .evaluate import evaluate, summarize, spread, image_seeds, oracle_validator
 from .oracle import judge
 from ..build_set import (BuildConfig, build_set, records, write_metadata, prompt_key, prompt_tensors,
                              score_candidates, candidate_seeds)
+from ..set_format import FORMAT, has_record, write_images, save_record, write_identity, weigh_records
 from ..finetune import FinetuneConfig, finetune, check_finetune_config
 from ..mi import images_to_latents
 from ..selection import (Rule, apply_rule, within_prompt_auc, set_summary, paired_table, paired_markdown,
@@ -45,7 +46,7 @@ class Method:
     def self_supervised(self) -> bool: return self.ranking in SCORES
     def rule(self, keep: int) -> Rule: return Rule(self.k or keep, self.share, 'correct' if self.filter else None)
 
-SCORES = {'trajectory': None,                          # free: recorded while the candidate is drawn (the paper's score)
+SCORES = {'trajectory': dict(score='trajectory'),      # free: recorded while the candidate is drawn (the paper's score)
           'pmi': dict(score='pmi'),                    # signed point-wise MI, log p(z|c) - log p(z)
           'contrastive': dict(score='contrastive'),    # log p(z|c) - max over counterfactual prompts
           'pmi_late': dict(score='pmi', t_min=500)}    # the signed PMI from the noisier half of the timesteps only
@@ -130,18 +131,18 @@ def truth_set(pipe, prompts, out, k: int = 1, seed: int = 0) -> Path:
     out = Path(out)
     for p in prompts:
         key = prompt_key(p)
-        if (out / 'records' / f'{key}.json').exists(): continue
+        if has_record(out, key): continue
         ims = [render(parse_prompt(p), np.random.default_rng(derive_seed(seed, p, j, 'truth')))[0] for j in range(k)]
         lat = images_to_latents(pipe, [im.astype(np.float32) / 255 for im in ims]).float()
-        files = [f'images/{key}-{j}.png' for j in range(k)]
-        for f, im in zip(files, ims): atomic_write_bytes(out / f, png_bytes(im))
-        save_tensors(dict(latents=lat, **{n: v.float() for n, v in prompt_tensors(pipe, p, BuildConfig()).items()}), out / 'records' / f'{key}.safetensors')
-        atomic_write_json(out / 'records' / f'{key}.json', dict(prompt=p, key=key, kept=list(range(k)), files=files, score='truth',
-                                                                 scores=[0.0] * k, trajectory=[0.0] * k, seeds=[derive_seed(seed, p, j, 'truth') for j in range(k)]))
-    identity = dict(format='mi_nb-set/2', model='ground truth (the lab renderer)', pipeline=type(pipe).__name__, scheduler='none',
-                    vae_scaling_factor=float(pipe.vae.config.scaling_factor), keep=k, seed=seed, select='truth',
+        files = write_images(out, key, ims)
+        cond = {n: v.float() for n, v in prompt_tensors(pipe, p, BuildConfig()).items()}
+        side = dict(prompt=p, key=key, kept=list(range(k)), files=files, score='truth', scores=[0.0] * k,
+                    trajectory=[0.0] * k, seeds=[derive_seed(seed, p, j, 'truth') for j in range(k)])
+        save_record(out, side, dict(latents=lat, **cond))
+    identity = dict(format=FORMAT, model='ground truth (the lab renderer)', pipeline=type(pipe).__name__,
+                    scheduler='none', vae_scaling_factor=float(pipe.vae.config.scaling_factor), keep=k, seed=seed, select='truth',
                     num_inference_steps=0, guidance_scale=0.0)
-    atomic_write_json(out / 'set.json', identity); write_metadata(out, identity)
+    write_identity(out, identity); write_metadata(out, identity)
     return out
 
 def weigh_categories(set_dir, mix: dict | None = None) -> dict:
@@ -151,8 +152,7 @@ def weigh_categories(set_dir, mix: dict | None = None) -> dict:
     recs = records(set_dir)
     cats = [parse_prompt(r['prompt']).category for r in recs]
     items = {c: sum(len(r['kept']) for r, rc in zip(recs, cats) if rc == c) for c in sorted(set(cats))}
-    for r, c in zip(recs, cats):
-        if r.get('weight') != mix[c] / items[c]: atomic_write_json(Path(set_dir) / 'records' / f"{r['key']}.json", {**r, 'weight': mix[c] / items[c]})
+    weigh_records(set_dir, {r['key']: mix[c] / items[c] for r, c in zip(recs, cats)})
     return items
 
 # %% ../../nbs/13_lab_compare.ipynb #a249a4ef
@@ -161,7 +161,7 @@ def build_pool(pipe, prompts, out, guidance: float, candidates: int, seed: int, 
     "Every candidate of every prompt (kept, in trajectory-MI order), drawn from the seed's candidates stream."
     cfg = BuildConfig(candidates=candidates, keep=candidates, seed=pool_seed(seed),
                       **{**LAB_SAMPLING, 'guidance_scale': guidance})
-    build_set(pipe, prompts, out, cfg, 'mi_nb-lab', batch_size, progress=progress)
+    build_set(pipe, prompts, out, cfg, batch_size, model_id='mi_nb-lab', progress=progress)
     return Path(out)
 
 def pool_rows(pool) -> list:
@@ -209,13 +209,11 @@ def subset_set(pool, out, keep: dict, select: str) -> Path:
         if r['key'] not in keep: continue
         ranks = keep[r['key']]
         t = load_tensors(pool / 'records' / f"{r['key']}.safetensors")
-        save_tensors({**t, 'latents': t['latents'][ranks]}, out / 'records' / f"{r['key']}.safetensors")
-        files = []
-        for i, q in enumerate(ranks):
-            f = f"images/{r['key']}-{i}.png"; atomic_write_bytes(out / f, (pool / r['files'][q]).read_bytes()); files.append(f)
-        atomic_write_json(out / 'records' / f"{r['key']}.json", {**r, 'kept': [r['kept'][q] for q in ranks], 'files': files})
+        files = write_images(out, r['key'], [(pool / r['files'][q]).read_bytes() for q in ranks])
+        side = {**r, 'kept': [r['kept'][q] for q in ranks], 'files': files}
+        save_record(out, side, {**t, 'latents': t['latents'][ranks]})
     identity = {**info, 'keep': max(map(len, keep.values())), 'select': select}
-    atomic_write_json(out / 'set.json', identity)
+    write_identity(out, identity)
     write_metadata(out, identity)
     return out
 

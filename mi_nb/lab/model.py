@@ -162,7 +162,7 @@ LAB_PRESETS = {  # the lab's fine-tuning presets (FinetuneConfig overrides), by 
     'dora': _DORA,                                       # a DoRA adapter of the UNet's attention, 500 updates
     'full': {**_DORA, 'adapter': 'full', 'lr': 1e-4},    # every UNet weight instead
     'whole-model': {**_DORA, 'adapter': 'full', 'lr': 1e-4, 'train_text_encoder': True, 'text_encoder_lr': 5e-4,
-                    'sampling': 'weighted', 'max_steps': 3000, 'val_every': 500},  # + the text encoder, categories mixed
+                    'sampling': 'weighted', 'max_steps': 2000, 'val_every': 500},  # + the text encoder, categories mixed
 }
 LAB_FINETUNE, LAB_FINETUNE_FULL = LAB_PRESETS['dora'], LAB_PRESETS['full']
 LAB_LOAD_HINT = 'from mi_nb.lab.model import load_pipeline\npipe = load_pipeline()  # the lab model shipped with mi_nb'

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from ..core import atomic_write_json, atomic_write_text, save_tensors, load_tensors, save_optimizer, load_optimizer, default_device
-from ..adapter import denoise_loss, EMA
+from ..losses import denoise_loss, EMA
 from .world import sample_batch
 from .model import LabConfig, build_pipeline, build_vae, SCHEDULER_CONFIG
 from .captions import weak_captions, CAPTION_NOISE
