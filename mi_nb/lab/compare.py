@@ -19,6 +19,7 @@ from ..build_set import (BuildConfig, build_set, records, write_metadata, prompt
                              score_candidates, candidate_seeds)
 from ..set_format import FORMAT, has_record, write_images, save_record, write_identity, weigh_records
 from ..finetune import FinetuneConfig, finetune, check_finetune_config
+from ..runs import selection_phrase
 from ..mi import images_to_latents
 from ..selection import (Rule, apply_rule, within_prompt_auc, set_summary, paired_table, paired_markdown,
                              gain_share_plot, break_even)
@@ -45,6 +46,13 @@ class Method:
     @property
     def self_supervised(self) -> bool: return self.ranking in SCORES
     def rule(self, keep: int) -> Rule: return Rule(self.k or keep, self.share, 'correct' if self.filter else None)
+
+    def phrase(self, keep: int, guidance: float, m: int) -> str:
+        "How this row's set was chosen, in words (its model card says so)."
+        how = f'{self.rule(keep)}, of {m} candidates per prompt drawn at guidance {guidance:g}'
+        if self.ranking == 'random': return f'picked at random ({how}; the control for a selection score)'
+        if self.ranking == 'perfect': return f"picked by an oracle's verdict on each candidate ({how})"
+        return selection_phrase(dict(select='mi', score=SCORES[self.ranking]['score']))[:-1] + f'; {how})'
 
 SCORES = {'trajectory': dict(score='trajectory'),      # free: recorded while the candidate is drawn (the paper's score)
           'pmi': dict(score='pmi'),                    # signed point-wise MI, log p(z|c) - log p(z)
@@ -141,7 +149,7 @@ def truth_set(pipe, prompts, out, k: int = 1, seed: int = 0) -> Path:
         save_record(out, side, dict(latents=lat, **cond))
     identity = dict(format=FORMAT, model='ground truth (the lab renderer)', pipeline=type(pipe).__name__,
                     scheduler='none', vae_scaling_factor=float(pipe.vae.config.scaling_factor), keep=k, seed=seed, select='truth',
-                    num_inference_steps=0, guidance_scale=0.0)
+                    num_inference_steps=0, guidance_scale=0.0, selection='of ground-truth renders of their prompts')
     write_identity(out, identity); write_metadata(out, identity)
     return out
 
@@ -200,8 +208,8 @@ def picks(pool, method: Method, keep: int, seed: int) -> tuple:
     return {k: sorted(g['rank'].tolist()) for k, g in kept.groupby('key')}, kept
 
 # %% ../../nbs/13_lab_compare.ipynb #6b19c014
-def subset_set(pool, out, keep: dict, select: str) -> Path:
-    "Write the pool rows in `keep` ({key: ranks}) as a set of their own (records, images, set.json, metadata.jsonl)."
+def subset_set(pool, out, keep: dict, select: str, selection: str | None = None) -> Path:
+    "Write the pool rows in `keep` ({key: ranks}) as a set of their own; `selection`: how they were chosen, in words."
     pool, out = Path(pool), Path(out)
     if not keep: raise ValueError(f'the {select!r} selection keeps nothing: no set to write')
     info = json.loads((pool / 'set.json').read_text())
@@ -213,6 +221,7 @@ def subset_set(pool, out, keep: dict, select: str) -> Path:
         side = {**r, 'kept': [r['kept'][q] for q in ranks], 'files': files}
         save_record(out, side, {**t, 'latents': t['latents'][ranks]})
     identity = {**info, 'keep': max(map(len, keep.values())), 'select': select}
+    if selection: identity['selection'] = selection
     write_identity(out, identity)
     write_metadata(out, identity)
     return out
@@ -289,8 +298,8 @@ def seed_sets(r: SeedRun, pools: dict) -> dict:
     for m in [m for m in r.c.methods if METHODS[m].source in pools]:
         pool = pools[METHODS[m].source]
         keep, kept = picks(pool, METHODS[m], r.c.keep, r.seed)
-        d = r.out / 'sets' / m
-        if not (d / 'set.json').exists(): subset_set(r.out / f'pool-{METHODS[m].source}', d, keep, m)
+        d, how = r.out / 'sets' / m, METHODS[m].phrase(r.c.keep, *r.c.pools()[METHODS[m].source])
+        if not (d / 'set.json').exists(): subset_set(r.out / f'pool-{METHODS[m].source}', d, keep, m, how)
         sets[m] = (d, set_report(kept, pool, METHODS[m]))
     if 'truth' in r.c.methods:
         prompts = spread(lab_prompts('train'), r.c.train_prompts)
