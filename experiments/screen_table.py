@@ -15,7 +15,8 @@ SMALL = {'trajectory': 'trajectory', 'pmi-elbo': 'pmi', 'pmi-high': 'pmi_late', 
 
 def guidance_sweep() -> dict:
     g = json.loads((ROOT / 'guidance-val-4.json').read_text())
-    return {k: {c: v['accuracy'] for c, v in r['summary'].items()} for k, r in g.items()}
+    order = ('single', 'binding', 'spatial', 'counting', 'overall')
+    return {k: {c: g[k]['summary'][c]['accuracy'] for c in order} for k in sorted(g, key=float)}
 
 
 def small_pools() -> dict:

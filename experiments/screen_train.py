@@ -81,6 +81,7 @@ def arm(a):
         for s, by in json.loads(f.read_text()).items(): rows[s] = [by[k][r] for k, r in zip(rows.key, rows['rank'])]
     name = a.name or f"{a.rank}-k{a.k}-q{a.share}{'-filter' if a.filter else ''}-s{a.steps}{a.tag}"
     out = pool_dir / 'arms' / name
+    if (out / 'result.json').exists(): print(name, 'done:', out / 'result.json'); return
     keep, top = choose(rows, a.rank, a.k, a.share, SEED, a.filter)
     stats = dict(items=int(len(top)), prompts=int(top.key.nunique()), correct=float(top.correct.mean()),
                  by_category=None)
