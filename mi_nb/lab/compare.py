@@ -174,6 +174,7 @@ def build_pool(pipe, prompts, out, guidance: float, candidates: int, seed: int, 
 
 def pool_rows(pool) -> list:
     "One row per pool candidate: prompt, category, rank (trajectory-MI order), candidate, seed, trajectory MI, verdict."
+    from PIL import Image
     rows = []
     for r in records(pool):
         for rank, (j, f) in enumerate(zip(r['kept'], r['files'])):
@@ -197,6 +198,7 @@ def pool_scores(pipe, pool, seed: int, scores=('pmi',), draws: int = 16, batch_s
 
 def pool_table(rows: list, scores: dict | None = None):
     "The pool as a table: one row per candidate, a column per self-score."
+    import pandas as pd
     df = pd.DataFrame(rows)
     for s, by_key in (scores or {}).items(): df[s] = [by_key[k][r] for k, r in zip(df.key, df['rank'])]
     return df
@@ -366,6 +368,7 @@ def collect(dirs) -> list:
 
 def test_records(rep: dict, method: str):
     "The test images of `method` in a seed's report, as a table."
+    import pandas as pd
     return pd.DataFrame(rep['results'][method]['test']['images'])
 
 def trained_on(df):
@@ -440,7 +443,7 @@ def compare_markdown(summary: dict) -> str:
 
 def table_plot(rows: list):
     "Each row's change from the base model per category, with its 95% interval."
-    import matplotlib.pyplot as plt
+    import pandas as pd, matplotlib.pyplot as plt
     df = pd.DataFrame([r for r in rows if r['group'] in (*CATEGORIES, 'overall')])
     fig, ax = plt.subplots(figsize=(10, 3.6))
     cats = [c for c in (*CATEGORIES, 'overall') if c in set(df.group)]
