@@ -139,6 +139,7 @@ def paired_markdown(rows: list, groups=None, labels: dict | None = None, first: 
 def break_even(shares, changes) -> dict:
     "Least-squares line change = a + b * share through the points, and the share where it crosses 0 (None if b <= 0)."
     s, g = np.asarray(shares, float), np.asarray(changes, float)
+    if len(np.unique(s)) < 2: return dict(intercept=None, slope=None, share=None)  # no line through one share
     b, a = np.polyfit(s, g, 1)
     return dict(intercept=float(a), slope=float(b), share=float(-a / b) if b > 0 else None)
 
@@ -152,8 +153,9 @@ def gain_share_plot(points: list, ax=None, title: str = 'change from the base mo
     for p, x, y in zip(points, s, g):
         ax.annotate(p['name'], (x, y), xytext=(4, 3), textcoords='offset points', fontsize=7)
     be = break_even(s, g); xs = np.linspace(0, 100, 2)
-    fit = f"fit: {be['slope'] * 10:+.1f} points per 10 points of share"
-    ax.plot(xs, be['intercept'] + be['slope'] * xs, c='C1', lw=0.8, label=fit)
+    if be['slope'] is not None:
+        fit = f"fit: {be['slope'] * 10:+.1f} points per 10 points of share"
+        ax.plot(xs, be['intercept'] + be['slope'] * xs, c='C1', lw=0.8, label=fit)
     if be['share'] is not None:
         ax.axvline(be['share'], c='C3', ls='--', lw=0.8, label=f"break-even share {be['share']:.0f}%")
     ax.axhline(0, c='k', lw=0.6); ax.set_xlim(0, 102); ax.legend(fontsize=8, loc='upper left')

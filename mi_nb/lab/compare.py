@@ -465,7 +465,7 @@ def write_tables(out, seeds) -> dict:
     out = Path(out); reps = collect([out / f'seed-{s}' for s in seeds])
     paired, sets = paired_rows(reps), set_rows(reps)
     pts = gain_points(paired, sets)
-    be = break_even([p['share'] for p in pts], [p['change'] for p in pts]) if len(pts) > 1 else dict(share=None)
+    be = break_even([p['share'] for p in pts], [p['change'] for p in pts])
     keep = reps[0]['settings']['keep']
     methods = {m: dict(asdict(METHODS[m]), rule=str(METHODS[m].rule(keep)), self_supervised=METHODS[m].self_supervised)
                for m in reps[0]['results']}
