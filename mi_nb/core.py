@@ -80,8 +80,11 @@ def load_optimizer(opt: torch.optim.Optimizer, path) -> None:
     opt.load_state_dict({'state': state, 'param_groups': meta['param_groups']})
 
 # %% ../nbs/00_core.ipynb #f8e2418f
-def derive_seed(*parts) -> int:
-    "A 63-bit seed from any parts (ints, strings), stable across runs, platforms and Python versions."
+def derive_seed(*parts, stream: str | None = None) -> int:
+    """A 63-bit seed from any parts (ints, strings), stable across runs, platforms and Python versions. `stream` names
+    a seed stream (say 'candidates', 'validation', 'test'): a stream's seeds are hashed from inputs no other stream
+    uses, so two streams never share a seed (short of a 63-bit hash collision)."""
+    if stream is not None: parts = (f'stream={stream}', *parts)
     h = hashlib.sha256('\x1f'.join(map(str, parts)).encode('utf-8')).digest()
     return int.from_bytes(h[:8], 'little') & ((1 << 63) - 1)
 

@@ -167,14 +167,14 @@ def _te_row(c: dict) -> str:
     return f' and of the text encoder (lr {c.get("text_encoder_lr") or c["lr"]:g})' if c.get('train_text_encoder') else ''
 
 def selection_phrase(set_info: dict) -> str:
-    "How the set's latents were chosen, in words, from its `set.json` (`select`, `score`): MI-TUNE's top-k by default."
-    s = set_info.get('select', 'mi')
-    if s == 'truth': return 'of ground-truth renders of their prompts'
-    if s == 'oracle': return "picked by an oracle's verdict on each candidate"
-    if s == 'random': return "picked at random among each prompt's candidates (the control for a selection score)"
-    score = {'mi': set_info.get('score', 'trajectory'), 'mi_2rounds': 'trajectory', 'mi_renoise': 'renoise'}.get(s, s)
-    return ('selected by point-wise mutual information with their prompts (' + ('' if score == 'trajectory' else f'the {score} score; ')
-            + 'MI-TUNE, Wang et al., ICLR 2025)')
+    """How a set's latents were chosen, in words, from its `set.json`: its own `selection` phrase if it has one (a set
+    chosen by other means than a self-score writes how), else `select` and `score` as `build_set` writes them."""
+    if set_info.get('selection'): return set_info['selection']
+    if set_info.get('select') == 'random':
+        return "picked at random among each prompt's candidates (the control for a selection score)"
+    score = set_info.get('score', 'trajectory')
+    return ('selected by point-wise mutual information with their prompts ('
+            + ('' if score == 'trajectory' else f'the {score} score; ') + 'MI-TUNE, Wang et al., ICLR 2025)')
 
 def _card_rows(res: dict, set_info: dict) -> list:
     c = res['config']; kind = adapter_kind(c)

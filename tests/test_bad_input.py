@@ -123,9 +123,8 @@ CASES = [  # (id, preparation, argv, what the message must contain)
     ('lab M=0', None, ['lab', '--candidates', '0', '--out', f'{T}/lab'], 'argument --candidates: must be at least 1, not 0'),
     ('compare repeated seed', None, ['lab', 'compare', '--seeds', '0', '0', '--out', f'{T}/cmp'], 'repeats a seed'),
     ('compare pool guidance 1', None, ['lab', 'compare', '--pool-guidance', '1', '--out', f'{T}/cmp'], 'argument --pool-guidance: must be more than 1.0, not 1'),
-    ('compare adapter lora', None, ['lab', 'compare', '--adapter', 'lora', '--out', f'{T}/cmp'], "argument --adapter: invalid choice: 'lora'"),
-    ('compare text encoder with DoRA', None, ['lab', 'compare', '--train-text-encoder', '--out', f'{T}/cmp'], "train-text-encoder needs adapter='full'"),
-    ('compare text-encoder lr alone', None, ['lab', 'compare', '--adapter', 'full', '--text-encoder-lr', '5e-4', '--out', f'{T}/cmp'], 'it needs train-text-encoder'),
+    ('compare preset lora', None, ['lab', 'compare', '--preset', 'lora', '--out', f'{T}/cmp'], "argument --preset: invalid choice: 'lora'"),
+    ('compare unknown row', None, ['lab', 'compare', '--methods', 'best', '--out', f'{T}/cmp'], "argument --methods: invalid choice: 'best'"),
     # the second round (issue: silent nonsense and tracebacks a new user still met)
     ('guidance=inf', None, BUILD + ['--guidance', 'inf'], 'argument --guidance: must be a finite number, not inf'),
     ('guidance=nan', None, BUILD + ['--guidance', 'nan'], 'argument --guidance: must be a finite number, not nan'),

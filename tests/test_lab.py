@@ -42,17 +42,18 @@ def test_lab_quick_two_rounds(tmp_path):
     _finite(rep)
 
 def test_lab_compare_quick_two_seeds(tmp_path):
-    "`mi-nb lab compare --quick`: every method for two seeds, then the paired table with 95% intervals."
+    "`mi-nb lab compare --quick`: every row for two seeds, then the paired table with 95% intervals and the sets."
     out = tmp_path / 'cmp'
     p = run(['mi-nb', 'lab', 'compare', '--quick', '--seeds', '0', '1', '--out', str(out)], timeout=1500)
     s = json.loads((out / 'compare.json').read_text())
-    assert s['seeds'] == [0, 1] and set(s) >= {'settings', 'paired', 'per_seed', 'pools', 'seconds'}
+    assert s['seeds'] == [0, 1] and set(s) >= {'settings', 'paired', 'sets', 'pools', 'seconds', 'break_even'}
     from mi_nb.lab.compare import METHODS
     trained = set(METHODS) - {'base'}
     assert {r['method'] for r in s['paired']} == trained
     for r in s['paired']:
-        assert len(r['per_seed']) == 2 and r['lo'] <= r['change'] <= r['hi'] and math.isfinite(r['seed_ci95']), r
-    assert all(set(pool['auc']) == {'trajectory', 'renoise', 'pmi', 'contrastive'} for pool in s['pools'])
-    _finite({k: v for k, v in s.items() if k != 'pools'})
-    for m in trained: assert f'| {m} |' in p.stdout
+        assert len(r['per_run']) == 2 and r['lo'] <= r['change'] <= r['hi'] and math.isfinite(r['run_ci95']), r
+    assert {x['method'] for x in s['sets']} == trained and all(len(x['per_seed']) == 2 for x in s['sets'])
+    assert all(set(pools) == {'lab', 'paper'} for pools in s['pools'].values())
+    _finite({k: v for k, v in s.items() if k not in ('pools', 'sets', 'break_even', 'methods')})
+    for m in trained: assert f'| {METHODS[m].label} |' in p.stdout
     assert (out / 'table.png').stat().st_size > 0

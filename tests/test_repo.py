@@ -77,7 +77,7 @@ def test_gpu_compare_script_runs_and_continues(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert 'seed 0: 2 evaluations done, finished' in done.stdout
     assert {'compare.json', 'table.md', 'table.png'} <= {p.name for p in (tmp_path / 'out' / 'compare').iterdir()}
-    assert '| truth |' in (tmp_path / 'out' / 'compare' / 'table.md').read_text()
+    assert '| ground truth |' in (tmp_path / 'out' / 'compare' / 'table.md').read_text()
 
 def test_continue_compare_ends_where_a_longer_run_ends(tmp_path):
     "tools/continue_compare.py, then a larger --finetune-steps: each method's run continues to where a run of that length from the start ends."
@@ -97,7 +97,8 @@ def test_continue_compare_ends_where_a_longer_run_ends(tmp_path):
         assert (c / 'val_log.csv').read_text().splitlines()[0] == (l / 'val_log.csv').read_text().splitlines()[0]
         assert [r.split(',')[:2] for r in (c / 'val_log.csv').read_text().splitlines()] == [r.split(',')[:2] for r in (l / 'val_log.csv').read_text().splitlines()]
         assert (c / 'train_log.csv').read_text().splitlines()[:3] == (s / 'train_log.csv').read_text().splitlines()[:3]  # continued, not retrained (same seconds)
-        A, B = (load_tensors(d / 'pytorch_lora_weights.safetensors') for d in (c, l))
+        A, B = ({**load_tensors(d / 'unet' / 'diffusion_pytorch_model.safetensors'),
+                 **{f'te.{k}': v for k, v in load_tensors(d / 'text_encoder' / 'model.safetensors').items()}} for d in (c, l))
         assert set(A) == set(B) and all(torch.allclose(A[k], B[k], atol=1e-6) for k in A)
         ev = [json.loads((tmp_path / d / 'seed-0' / f'eval-{m}.json').read_text())['test']['summary'] for d in ('cont', 'long')]
         assert ev[0] == ev[1], m
@@ -110,6 +111,6 @@ def test_continue_compare_ends_where_a_longer_run_ends(tmp_path):
            'ARGS': ' '.join(cmd[3:4] + cmd[6:] + ['--finetune-steps', '4']), 'PATH': f'{Path(sys.executable).parent}:{os.environ["PATH"]}'}
     p = subprocess.run(['bash', 'tools/record_compare.sh'], cwd=ROOT, env=env, capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
-    assert '| truth |' in (tmp_path / 'res' / 'table.md').read_text()
+    assert '| ground truth |' in (tmp_path / 'res' / 'table.md').read_text()
     ev = [json.loads((tmp_path / d / 'seed-0' / 'eval-truth.json').read_text())['test']['summary'] for d in ('cont2', 'long')]
     assert ev[0] == ev[1]

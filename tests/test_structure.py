@@ -6,7 +6,7 @@ from conftest import ROOT
 
 PKG = ROOT / 'mi_nb'
 GENERIC = ('core', 'machine', 'locks', 'mi', 'set_format', 'build_set', 'adapter', 'losses', 'runs', 'finetune',
-           'mitune', 'evaluate', 'show', 'plan')  # the layers below the lab, in order
+           'mitune', 'evaluate', 'show', 'selection', 'plan')  # the layers below the lab, in order
 ABOVE = ('fixtures', 'bench', 'args', 'cli', '_modidx', '__init__')  # fixtures, benchmarks, the command line
 
 def _imports(path: Path, package: str) -> list:

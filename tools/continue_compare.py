@@ -1,9 +1,9 @@
 """Start a comparison with more fine-tuning updates from one already run, without training again what it trained.
 
-    python tools/continue_compare.py runs/compare-te runs/compare-te3k --seeds 0 1 2
-    mi-nb lab compare --out runs/compare-te3k --seeds 0 1 2 <the same options> --finetune-steps 3000
+    python tools/continue_compare.py runs/compare runs/compare-4k --seeds 0 1 2
+    mi-nb lab compare --out runs/compare-4k --seeds 0 1 2 <the same options> --finetune-steps 4000
 
-For each seed this copies what does not depend on the number of updates (the base model's evaluation, the pool, its
+For each seed this copies what does not depend on the number of updates (the base model's evaluation, the pools, their
 oracle rows and self-scores, the selected sets, the timings) and every method's fine-tuning run (checkpoints, logs; its
 `run.json` pointing at the copied set), but not the methods' evaluations nor the settings. `mi-nb lab compare` with a
 larger `--finetune-steps` then continues each run from its last checkpoint (chapter 10: with the lab's constant

@@ -1,16 +1,13 @@
 #!/usr/bin/env bash
-# The comparison of chapter 13 (`mi-nb lab compare`, seeds 0 1 2 as three processes) on a lent GPU, with the recipe of
-# nbs/results/ceiling/weak-library.md: every UNet weight and the text encoder (at 5e-4) trained, candidates drawn at
-# guidance 1.01, k = 3, batches drawn with the categories in their pretraining mix (--balance), 3000 updates,
-# checkpoints picked on all 109 val prompts every 500 updates, methods base truth oracle random mi pmi: the recorded
-# nbs/results/compare-te3k (ARGS with --finetune-steps 2000 gives nbs/results/compare-te). Hours on a CPU
-# (tools/record_compare.sh).
+# The comparison of chapter 13 (`mi-nb lab compare`, seeds 0 1 2 as three processes) on a lent GPU: the recorded
+# comparison of nbs/results/compare (its defaults: every row of `Compare.methods`, the 'whole-model' fine-tuning
+# preset, the lab pool at LAB_POOL_GUIDANCE and the paper's pool at 7.5). Hours on a CPU (tools/record_compare.sh).
 #
 #   here:       echo /.whl/ >> .git/info/exclude
 #               python3 -m pip download --no-deps --only-binary=:all: -d .whl diffusers==0.42.1   # pure-Python wheel
 #   device run: command "bash tools/gpu_compare.sh", carry [".whl"], timeout_s 600
 #   back here:  $OUT/compare/ holds compare.json, table.md, table.png once every seed has finished; $OUT/seed-N.log and
-#               $OUT/timings-N.json say how far each seed got. Copy the three files into nbs/results/compare-te3k/.
+#               $OUT/timings-N.json say how far each seed got. Copy the four files into nbs/results/compare/.
 #
 # The seeds run in runs/gpu-compare, inside the checkout: a device machine that is still warm keeps it between calls, so a
 # call stopped by BUDGET (seconds, default 520, under the tool's 600) is continued by the same call made again at once
@@ -23,11 +20,8 @@ OUT=${OUT:-runs/gpu-compare-out}
 RUN=${RUN:-runs/gpu-compare}
 SEEDS=${SEEDS:-0 1 2}
 BUDGET=${BUDGET:-520}
-if [ "${MICRO:-0}" = 1 ]; then
-  ARGS=${ARGS:---quick --adapter full --train-text-encoder --methods base truth oracle random mi pmi}
-else
-  ARGS=${ARGS:---adapter full --train-text-encoder --text-encoder-lr 5e-4 --balance --pool-guidance 1.01 --keep 3 --finetune-steps 3000 --val-prompts 109 --val-every 500 --methods base truth oracle random mi pmi}
-fi
+if [ "${MICRO:-0}" = 1 ]; then ARGS=${ARGS:---quick --methods base truth oracle perfect random mi paper_mi}; fi
+ARGS=${ARGS:-}
 read -r -a EXTRA <<< "$ARGS"
 mkdir -p "$OUT" "$RUN"
 if ls .whl/*.whl >/dev/null 2>&1; then
@@ -54,7 +48,7 @@ done
 if [ "$status" = 0 ]; then
   # shellcheck disable=SC2086
   python3 -m mi_nb.cli lab compare --out "$RUN" --seeds $SEEDS "${EXTRA[@]}" 2>&1 | grep -v -i warn | tail -40
-  mkdir -p "$OUT/compare" && cp "$RUN/compare.json" "$RUN/table.md" "$RUN/table.png" "$OUT/compare/"
+  mkdir -p "$OUT/compare" && cp "$RUN/compare.json" "$RUN/table.md" "$RUN/table.png" "$RUN/gain_share.png" "$OUT/compare/"
 fi
 nvidia-smi --query-gpu=name,memory.used --format=csv 2>/dev/null || true
 ls -la "$OUT"

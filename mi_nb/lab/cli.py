@@ -17,10 +17,10 @@ __all__ = ['embedded', 'read_prompts', 'is_lab_shaped', 'lab_preset', 'lab_valid
 # %% ../../nbs/20b_lab_cli.ipynb #e11fb855
 def embedded() -> dict:
     "What generic commands use without `--model`: the embedded lab model, how runs name it, the lab's settings."
-    from mi_nb.lab.model import lab_weights_dir, LAB_SAMPLING, LAB_LOAD_HINT
+    from mi_nb.lab.model import lab_weights_dir, LAB_SAMPLING, LAB_LOAD_HINT, LAB_POOL_GUIDANCE
+    build = {'candidates': 16, **LAB_SAMPLING, 'guidance_scale': LAB_POOL_GUIDANCE}  # training candidates: chapter 13a
     return dict(model=lab_weights_dir(), name='mi_nb lab model (embedded)', id='mi_nb-lab', prompts='train',
-                grammar=True, build=dict(candidates=16, **LAB_SAMPLING), sampling=LAB_SAMPLING,
-                load_hint=LAB_LOAD_HINT)
+                grammar=True, build=build, sampling=LAB_SAMPLING, load_hint=LAB_LOAD_HINT)
 
 def read_prompts(spec: str, grammar: bool = True) -> list:
     "Prompts of a lab split or a prompt file (chapter 0's checks); with `grammar`, checked against the lab grammar."
@@ -122,9 +122,9 @@ def cmd_lab_train(a) -> int:
 def _compare_types() -> dict:
     "How `Compare`'s fields differ from what their annotations say."
     from mi_nb.lab.compare import METHODS
-    from mi_nb.lab.world import SPLITS
-    return dict(methods=METHODS, splits=SPLITS, adapter=('dora', 'full'), pool_guidance=more_than(1.0),
-                text_encoder=dict(flag='--train-text-encoder'), text_encoder_lr=more_than(0.0))
+    from mi_nb.lab.model import LAB_PRESETS
+    return dict(methods=tuple(METHODS), preset=tuple(LAB_PRESETS), pool_guidance=more_than(1.0),
+                paper_guidance=more_than(1.0))
 
 def _add_compare(sub) -> None:
     from mi_nb.lab.compare import Compare

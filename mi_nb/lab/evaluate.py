@@ -20,18 +20,18 @@ __all__ = ['DIFFICULTY_TARGET', 'CLEAN_TARGET', 'image_seeds', 'generate', 'eval
            'lab_val_prompts', 'oracle_validator', 'paired_change']
 
 # %% ../../nbs/05_lab_eval.ipynb #1893207f
-def image_seeds(prompts, n: int, seed: int = 0) -> list:
-    "Seeds for `n` images of each prompt: `derive_seed(seed, prompt, i)`, prompt-major."
-    return [derive_seed(seed, p, i) for p in prompts for i in range(n)]
+def image_seeds(prompts, n: int, seed: int = 0, stream: str | None = None) -> list:
+    "Seeds for `n` images of each prompt: `derive_seed(seed, prompt, i, stream=stream)`, prompt-major."
+    return [derive_seed(seed, p, i, stream=stream) for p in prompts for i in range(n)]
 
 # %% ../../nbs/05_lab_eval.ipynb #0551934c
 @torch.no_grad()
 def generate(pipe, prompts, n: int = 4, seed: int = 0, batch_size: int = 64, progress: bool | str = True,
-             **sampling) -> np.ndarray:
+             stream: str | None = None, **sampling) -> np.ndarray:
     "`n` images per prompt (uint8, prompt-major) with per-image seeds; `progress` may name the bar (the stage)."
     kw = {**LAB_SAMPLING, **sampling}
     flat = [p for p in prompts for _ in range(n)]
-    seeds = image_seeds(prompts, n, seed)
+    seeds = image_seeds(prompts, n, seed, stream)
     dev = pipe.unet.device
     out = []
     label = progress if isinstance(progress, str) else 'generate'
@@ -42,15 +42,17 @@ def generate(pipe, prompts, n: int = 4, seed: int = 0, batch_size: int = 64, pro
     return np.concatenate(out)
 
 # %% ../../nbs/05_lab_eval.ipynb #61a67068
-def evaluate(pipe, prompts, n: int = 4, seed: int = 0, batch_size: int = 64, progress: bool = True, **sampling):
+def evaluate(pipe, prompts, n: int = 4, seed: int = 0, batch_size: int = 64, progress: bool | str = True,
+             stream: str | None = None, **sampling):
     "Generate `n` images per prompt and judge them: returns (records as a pandas DataFrame, images)."
     import pandas as pd
-    images = generate(pipe, prompts, n, seed, batch_size, progress, **sampling)
+    images = generate(pipe, prompts, n, seed, batch_size, progress, stream, **sampling)
     flat = [p for p in prompts for _ in range(n)]
+    seeds = image_seeds(prompts, n, seed, stream)
     rows = []
     for k, (im, p) in enumerate(zip(images, flat)):
         v = judge(im, p)
-        rows.append(dict(prompt=p, category=parse_prompt(p).category, index=k % n, seed=image_seeds([p], n, seed)[k % n],
+        rows.append(dict(prompt=p, category=parse_prompt(p).category, index=k % n, seed=seeds[k],
                          correct=v.correct, clean=v.clean, objects_ok=all(v.objects), relation=v.relation,
                          extra=v.extra, bg_std=round(v.bg_std, 2)))
     return pd.DataFrame(rows), images
@@ -128,12 +130,12 @@ def spread(items: list, n: int | None) -> list:
     return [items[i] for i in np.linspace(0, len(items) - 1, n).round().astype(int)]
 
 def evaluate_splits(pipe, splits=('test',), n_prompts: int | None = None, n_images: int = 4, seed: int = 0,
-                    batch_size: int = 64, progress: bool | str = True) -> dict:
+                    batch_size: int = 64, progress: bool | str = True, stream: str | None = None) -> dict:
     "{split: (prompts, records, images)}: `evaluate` on `n_prompts` prompts spread over each split (bar 'STAGE split')."
     out, stage = {}, progress if isinstance(progress, str) else 'generate'
     for sp in splits:
         ps = spread(lab_prompts(sp), n_prompts)
-        out[sp] = (ps, *evaluate(pipe, ps, n_images, seed, batch_size, progress and f'{stage} {sp}'))
+        out[sp] = (ps, *evaluate(pipe, ps, n_images, seed, batch_size, progress and f'{stage} {sp}', stream))
     return out
 
 # %% ../../nbs/05_lab_eval.ipynb #e0007fd9
@@ -154,14 +156,17 @@ def lab_val_prompts(n: int | None = 16) -> list:
         out += [ps[j] for j in sorted(pick.tolist())]
     return out
 
-def oracle_validator(n_prompts: int | None = 16, n_images: int = 4, seed: int = 0, batch_size: int = 64):
-    "A `validate(pipe) -> dict` for `finetune`: oracle accuracy (the score), clean rate and per-category accuracy on fixed val prompts and seeds."
+def oracle_validator(n_prompts: int | None = 16, n_images: int = 4, seed: int = 0, batch_size: int = 64,
+                     stream: str = 'validation'):
+    """A `validate(pipe) -> dict` for `finetune`: oracle accuracy (the score), clean rate and per-category accuracy on
+    fixed val prompts and image seeds of the `stream`."""
     prompts = lab_val_prompts(n_prompts)
     def validate(pipe) -> dict:
-        s = summarize(evaluate(pipe, prompts, n_images, seed, batch_size, progress=False)[0])
+        s = summarize(evaluate(pipe, prompts, n_images, seed, batch_size, progress=False, stream=stream)[0])
         return dict(score=s['overall']['accuracy'], accuracy=s['overall']['accuracy'], clean=s['overall']['clean'],
                     **{f'acc_{c}': v['accuracy'] for c, v in s.items() if c != 'overall'})
-    validate.description = f'lab oracle: {len(prompts)} val prompts x {n_images} images, seed {seed}'
+    validate.description = f'lab oracle: {len(prompts)} val prompts x {n_images} images, seed {seed} ({stream} stream)'
+    validate.seeds = image_seeds(prompts, n_images, seed, stream)  # every image seed it draws
     return validate
 
 # %% ../../nbs/05_lab_eval.ipynb #c1c06028

@@ -11,10 +11,10 @@ import torch
 from .world import COLOURS, SHAPES, PLURAL, RELATIONS, IMAGE_SIZE, all_specs
 
 # %% auto #0
-__all__ = ['BOS', 'EOS', 'SCHEDULER_CONFIG', 'LAB_SAMPLING', 'LAB_FINETUNE', 'LAB_FINETUNE_FULL', 'LAB_POOL_GUIDANCE',
-           'LAB_LOAD_HINT', 'WEIGHTS_DIR', 'byte_chars', 'lab_words', 'lab_merges', 'write_lab_tokenizer',
-           'lab_tokenizer', 'LabConfig', 'build_text_encoder', 'build_vae', 'build_unet', 'build_scheduler',
-           'build_pipeline', 'lab_generator', 'lab_weights_dir', 'load_pipeline', 'is_lab_pipeline']
+__all__ = ['BOS', 'EOS', 'SCHEDULER_CONFIG', 'LAB_SAMPLING', 'PAPER_GUIDANCE', 'LAB_POOL_GUIDANCE', 'LAB_PRESETS', 'LAB_FINETUNE',
+           'LAB_FINETUNE_FULL', 'LAB_LOAD_HINT', 'WEIGHTS_DIR', 'byte_chars', 'lab_words', 'lab_merges',
+           'write_lab_tokenizer', 'lab_tokenizer', 'LabConfig', 'build_text_encoder', 'build_vae', 'build_unet',
+           'build_scheduler', 'build_pipeline', 'lab_generator', 'lab_weights_dir', 'load_pipeline', 'is_lab_pipeline']
 
 # %% ../../nbs/03_lab_model.ipynb #9f8b704e
 def byte_chars() -> list:
@@ -154,10 +154,17 @@ def build_pipeline(cfg: LabConfig = LabConfig(), tokenizer=None, text_encoder=No
 
 # %% ../../nbs/03_lab_model.ipynb #0690400e
 LAB_SAMPLING = dict(num_inference_steps=25, guidance_scale=5.0)
-LAB_FINETUNE = dict(adapter='dora', rank=8, alpha=8., lr=1e-3, batch_size=64, grad_accum=1, max_steps=500, uncond_prob=0.1,
-                    ema_decay=0.998, ckpt_every=100, val_every=100)  # the lab's fine-tuning preset (FinetuneConfig overrides; chapter 13 measures it)
-LAB_FINETUNE_FULL = {**LAB_FINETUNE, 'adapter': 'full', 'lr': 1e-4}  # every UNet weight, at the rate the ceiling ablations found (chapter 13)
-LAB_POOL_GUIDANCE = 1.5  # guidance of the candidates the lab fine-tunes on (self-training on guidance-5 samples collapses: chapter 13)
+PAPER_GUIDANCE = 7.5     # the reference code's guidance, for its candidates as for its evaluation (MI-TUNE's protocol)
+LAB_POOL_GUIDANCE = 1.01  # guidance of the candidates the lab fine-tunes on: chapter 13a, "Which candidates to train on"
+_DORA = dict(adapter='dora', rank=8, alpha=8., lr=1e-3, batch_size=64, grad_accum=1, max_steps=500, uncond_prob=0.1,
+             ema_decay=0.998, ckpt_every=100, val_every=100)
+LAB_PRESETS = {  # the lab's fine-tuning presets (FinetuneConfig overrides), by name
+    'dora': _DORA,                                       # a DoRA adapter of the UNet's attention, 500 updates
+    'full': {**_DORA, 'adapter': 'full', 'lr': 1e-4},    # every UNet weight instead
+    'whole-model': {**_DORA, 'adapter': 'full', 'lr': 1e-4, 'train_text_encoder': True, 'text_encoder_lr': 5e-4,
+                    'sampling': 'weighted', 'max_steps': 2000, 'val_every': 500},  # + the text encoder, categories mixed
+}
+LAB_FINETUNE, LAB_FINETUNE_FULL = LAB_PRESETS['dora'], LAB_PRESETS['full']
 LAB_LOAD_HINT = 'from mi_nb.lab.model import load_pipeline\npipe = load_pipeline()  # the lab model shipped with mi_nb'
 
 def lab_generator(seed: int, device='cpu'):
