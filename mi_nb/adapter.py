@@ -27,7 +27,8 @@ def lora_config(adapter: str = 'dora', rank: int = 32, alpha: float = 32., dropo
                       target_modules=list(targets), use_dora=adapter == 'dora')
 
 def add_adapter(unet, config, seed: int = 0) -> list:
-    "Freeze the denoiser `unet` (a UNet or SD3's transformer), add the adapter of peft `config` (initialisation seeded by `seed`) and return its trainable parameters (fp32)."
+    """Freeze the denoiser `unet` (a UNet or SD3's transformer), add the adapter of peft `config`
+    (initialisation seeded by `seed`) and return its trainable parameters (fp32)."""
     if ADAPTER_NAME in (getattr(unet, 'peft_config', None) or {}):
         raise ValueError(f'the denoiser already has an adapter named {ADAPTER_NAME!r}: fuse it into the weights '
                          '(pipe.fuse_lora(); pipe.unload_lora_weights()) or delete it before training a new one')
@@ -45,7 +46,8 @@ def trainable_state(unet) -> dict:
 
 # %% ../nbs/08_adapter.ipynb #e4b373c3
 def save_adapter(pipe, out) -> Path:
-    "Save the denoiser's trained adapter (`pipe.unet`'s, SD3: `pipe.transformer`'s) to `out` in the diffusers LoRA format (`pipe.load_lora_weights(out)` restores it)."
+    """Save the denoiser's trained adapter (`pipe.unet`'s, SD3: `pipe.transformer`'s) to `out` in the
+    diffusers LoRA format (`pipe.load_lora_weights(out)` restores it)."""
     from peft.utils import get_peft_model_state_dict
     from diffusers.utils import convert_state_dict_to_diffusers
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
@@ -53,12 +55,15 @@ def save_adapter(pipe, out) -> Path:
     layers = get_peft_model_state_dict(model, adapter_name=ADAPTER_NAME)
     if name == 'unet': layers = convert_state_dict_to_diffusers(layers)  # as diffusers' own training scripts save each
     meta = model.peft_config[ADAPTER_NAME].to_dict()
-    type(pipe).save_lora_weights(str(out), **{f'{name}_lora_layers': layers, f'{name}_lora_adapter_metadata': meta}, safe_serialization=True)
+    type(pipe).save_lora_weights(str(out), **{f'{name}_lora_layers': layers, f'{name}_lora_adapter_metadata': meta},
+                                 safe_serialization=True)
     return out
 
 def load_adapter_state(unet, path) -> None:
-    "Copy the adapter parameters saved in `path` (a checkpoint folder's `adapter.safetensors`, the file itself, or its tensors as a dict) into `unet`, exactly."
-    sd = path if isinstance(path, dict) else load_tensors(Path(path) / 'adapter.safetensors' if Path(path).is_dir() else path)
+    """Copy the adapter parameters saved in `path` (a checkpoint folder's `adapter.safetensors`, the file
+    itself, or its tensors as a dict) into `unet`, exactly."""
+    sd = path if isinstance(path, dict) else load_tensors(
+        Path(path) / 'adapter.safetensors' if Path(path).is_dir() else path)
     path = 'the state' if isinstance(path, dict) else path
     params = dict(unet.named_parameters())
     if set(sd) != set(trainable_state(unet)):
@@ -72,23 +77,26 @@ def remove_adapter(unet) -> None:
 
 # %% ../nbs/08_adapter.ipynb #3b1700ec
 def unfreeze(model) -> list:
-    "Make every weight of the denoiser `model` trainable (full fine-tuning), in fp32; returns them. `ValueError` if it carries a peft adapter."
+    """Make every weight of the denoiser `model` trainable (full fine-tuning), in fp32; returns them.
+    `ValueError` if it carries a peft adapter."""
     if getattr(model, 'peft_config', None):
-        raise ValueError('the denoiser carries a peft adapter: fuse it into the weights (pipe.fuse_lora(); pipe.unload_lora_weights()) '
-                         'or delete it before fine-tuning every weight')
+        raise ValueError('the denoiser carries a peft adapter: fuse it into the weights (pipe.fuse_lora(); '
+                         'pipe.unload_lora_weights()) or delete it before fine-tuning every weight')
     model.requires_grad_(True)
     params = list(model.parameters())
     for p in params: p.data = p.data.float()
     return params
 
 def save_denoiser(pipe, out) -> Path:
-    "Save the fully fine-tuned denoiser of `pipe` to `out/unet` (SD3: `out/transformer`) with `save_pretrained` (safetensors); returns `out`."
+    """Save the fully fine-tuned denoiser of `pipe` to `out/unet` (SD3: `out/transformer`) with
+    `save_pretrained` (safetensors); returns `out`."""
     out = Path(out)
     denoiser(pipe).save_pretrained(str(out / denoiser_name(pipe)), safe_serialization=True)
     return out
 
 def save_trained(pipe, out, adapter: str, text_encoder: bool = False) -> Path:
-    "Save what a fine-tuning trained: the adapter in the diffusers LoRA format, or (`adapter='full'`) the denoiser with `save_pretrained`; and the text encoder to `out/text_encoder` when it was trained too."
+    """Save what a fine-tuning trained: the adapter in the diffusers LoRA format, or (`adapter='full'`) the
+    denoiser with `save_pretrained`; and the text encoder to `out/text_encoder` when it was trained too."""
     out = save_denoiser(pipe, out) if adapter == 'full' else save_adapter(pipe, out)
     if text_encoder: pipe.text_encoder.save_pretrained(str(out / 'text_encoder'), safe_serialization=True)
     return out
@@ -97,24 +105,30 @@ def save_trained(pipe, out, adapter: str, text_encoder: bool = False) -> Path:
 TE_PREFIX = 'text_encoder.'  # the state-name prefix of the text encoder's weights in checkpoints
 
 def prompt_ids(pipe, prompts) -> dict:
-    "Token ids of `prompts` as SD's `encode_prompt` makes them (padded to the tokenizer's length, truncated), and the attention mask when the text encoder's config uses one."
+    """Token ids of `prompts` as SD's `encode_prompt` makes them (padded to the tokenizer's length,
+    truncated), and the attention mask when the text encoder's config uses one."""
     tok = pipe.tokenizer
     t = tok(list(prompts), padding='max_length', max_length=tok.model_max_length, truncation=True, return_tensors='pt')
-    return dict(input_ids=t.input_ids, **({'attention_mask': t.attention_mask} if getattr(pipe.text_encoder.config, 'use_attention_mask', False) else {}))
+    return dict(input_ids=t.input_ids, **({'attention_mask': t.attention_mask}
+                                          if getattr(pipe.text_encoder.config, 'use_attention_mask', False)
+                                          else {}))
 
 def with_prompt_ids(ds, batch: dict, indices, ids: dict) -> dict:
-    "`batch` (the items `indices` of the set `ds`) with each item's token ids from `ids` (`prompt_ids` of `ds.prompts`)."
+    """`batch` (the items `indices` of the set `ds`) with each item's token ids from `ids` (`prompt_ids` of
+    `ds.prompts`)."""
     rows = [ds.items[i][0] for i in indices]
     return batch | {k: v[rows] for k, v in ids.items()}
 
 def encode_ids(text_encoder, batch: dict) -> dict:
-    "`batch` with `prompt_embeds` computed by `text_encoder` from its token ids as `encode_prompt` computes them, inside the graph (so that the text encoder learns); the ids dropped."
+    """`batch` with `prompt_embeds` computed by `text_encoder` from its token ids as `encode_prompt`
+    computes them, inside the graph (so that the text encoder learns); the ids dropped."""
     out = {k: v for k, v in batch.items() if k not in ('input_ids', 'attention_mask')}
     out['prompt_embeds'] = text_encoder(batch['input_ids'], attention_mask=batch.get('attention_mask'))[0]
     return out
 
 def trained_models(pipe, text_encoder: bool = False) -> dict:
-    "What a fine-tuning trains, by state-name prefix: the denoiser (''), and the text encoder (`TE_PREFIX`) when it is trained too."
+    """What a fine-tuning trains, by state-name prefix: the denoiser (''), and the text encoder
+    (`TE_PREFIX`) when it is trained too."""
     return {'': denoiser(pipe), **({TE_PREFIX: pipe.text_encoder} if text_encoder else {})}
 
 def trained_state(models: dict) -> dict:
@@ -122,10 +136,12 @@ def trained_state(models: dict) -> dict:
     return {pre + n: v for pre, m in models.items() for n, v in trainable_state(m).items()}
 
 def load_trained_state(models: dict, path) -> None:
-    "Copy what `trained_state` saved in `path` (a checkpoint folder or file) back into `models`, exactly; a text encoder the file lacks keeps its weights (an earlier round that did not train it)."
+    """Copy what `trained_state` saved in `path` (a checkpoint folder or file) back into `models`, exactly;
+    a text encoder the file lacks keeps its weights (an earlier round that did not train it)."""
     path = Path(path); sd = load_tensors(path / 'adapter.safetensors' if path.is_dir() else path)
     te = {k[len(TE_PREFIX):]: v for k, v in sd.items() if k.startswith(TE_PREFIX)}
-    if te and TE_PREFIX not in models: raise ValueError(f'{path} holds text-encoder weights too: continue it with train_text_encoder=True')
+    if te and TE_PREFIX not in models:
+        raise ValueError(f'{path} holds text-encoder weights too: continue it with train_text_encoder=True')
     load_adapter_state(models[''], {k: v for k, v in sd.items() if not k.startswith(TE_PREFIX)})
     if te: load_adapter_state(models[TE_PREFIX], te)
 

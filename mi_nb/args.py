@@ -11,7 +11,7 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['MIN_FREE', 'Parser', 'number', 'at_least', 'more_than', 'below_one', 'not_blank', 'path', 'device', 'check_out',
            'check_model', 'check_adapter', 'offline', 'hub_errors', 'check_cached', 'check_hub', 'refused', 'BarLog',
-           'bars_once', 'end_bars', 'add_fields', 'given', 'sampling']
+           'bars_once', 'end_bars', 'add_fields', 'given', 'sampling', 'finetune_types']
 
 # %% ../nbs/20a_args.ipynb #d0ff3268
 class Parser(argparse.ArgumentParser):
@@ -233,3 +233,14 @@ def sampling(base: dict, a: argparse.Namespace) -> dict:
     "The sampling settings `base` (`num_inference_steps`, `guidance_scale`) with `--steps` and `--guidance` if given."
     asked = dict(num_inference_steps=a.steps, guidance_scale=a.guidance)
     return {**base, **{k: v for k, v in asked.items() if v is not None}}
+
+# %% ../nbs/20a_args.ipynb #6556075d
+def finetune_types() -> dict:
+    "How `FinetuneConfig`'s fields differ from what their annotations say."
+    from mi_nb.losses import FLOW_WEIGHTINGS
+    return dict(adapter=('lora', 'dora', 'full'), alpha=more_than(0.0), dropout=below_one, lr=more_than(0.0),
+                text_encoder_lr=more_than(0.0), warmup_steps=at_least(0), weight_decay=at_least(0.0, float),
+                sampling=('epochs', 'weighted'), grad_clip=dict(type=at_least(0.0, float), help='0: no clipping'),
+                snr_gamma=more_than(0.0), weighting=FLOW_WEIGHTINGS, noise_offset=at_least(0.0, float), seed=int,
+                uncond_prob=below_one, ema_decay=below_one, mixed_precision=('no', 'fp16', 'bf16'),
+                val_every=at_least(0), val_fraction=below_one)

@@ -352,7 +352,8 @@ def _build_once(pipe, n: int, folder: Path, cfg: BuildConfig, batch_size: int, d
     "Build a set of `n` prompts into `folder` (deleted after): its seconds and memory."
     import shutil
     gc.collect(); before = rss_mib(); reset_peak_rss()
-    s = timed(lambda: build_set(pipe, bench_prompts(n), folder, cfg, batch_size, model_id='bench', progress=False), device)
+    s = timed(lambda: build_set(pipe, bench_prompts(n), folder, cfg, batch_size, model_id='bench',
+                                progress=False), device)
     peak = rss_mib('VmHWM'); shutil.rmtree(folder)
     return dict(prompts=n, seconds=s, s_per_prompt=s / n, rss_before_mib=before, peak_rss_mib=peak)
 

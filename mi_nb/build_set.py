@@ -35,7 +35,8 @@ class BuildConfig:
     t_min: int = 50                    # MI truncation (of the scheduler's training steps)
     score: str = 'trajectory'          # the self-score that ranks candidates: one of SELF_SCORES (chapter 6)
     draws: int = 16                    # re-noising draws per candidate, for the scores that need them
-    select: str = 'mi'                 # 'mi' (top-k by the score) or 'random' (random-k: the control that isolates the score's value)
+    # 'mi' (top-k by the score) or 'random' (random-k: the control that isolates the score's value)
+    select: str = 'mi'
     height: int | None = None          # image size (default: the model's native size)
     width: int | None = None
 
@@ -45,7 +46,9 @@ def check_build_config(cfg: BuildConfig, batch_size: int = 1) -> BuildConfig:
               (cfg.keep >= 1, f'keep (k) must be at least 1, not {cfg.keep}'),
               (cfg.keep <= cfg.candidates, f'keep (k = {cfg.keep}) is more than candidates (M = {cfg.candidates})'),
               (cfg.num_inference_steps >= 1, f'steps must be at least 1, not {cfg.num_inference_steps}'),
-              (cfg.guidance_scale > 1, f'guidance {cfg.guidance_scale:g}: MI is read from classifier-free guidance, which needs a scale > 1'),
+              (cfg.guidance_scale > 1,
+               f'guidance {cfg.guidance_scale:g}: MI is read from classifier-free guidance, '
+               'which needs a scale > 1'),
               (cfg.t_min >= 0, f't_min must be >= 0, not {cfg.t_min}'),
               (cfg.score in SELF_SCORES, f"score must be one of {', '.join(SELF_SCORES)}, not {cfg.score!r}"),
               (cfg.draws >= 1, f'draws must be at least 1, not {cfg.draws}'),
@@ -61,8 +64,9 @@ def set_identity(cfg: BuildConfig, model_id: str, pipe, batch_size: int) -> dict
     "The content-defining settings of a set: `cfg`, the model, the pipeline and scheduler, the batch size, the format."
     shift = getattr(pipe.vae.config, 'shift_factor', None)  # SD3's VAE also shifts its latents
     return dict(format=FORMAT, model=model_id, pipeline=type(pipe).__name__, scheduler=type(pipe.scheduler).__name__,
-                vae_scaling_factor=float(pipe.vae.config.scaling_factor), **({'vae_shift_factor': float(shift)} if shift else {}),
-                batch_size=int(batch_size), **asdict(cfg))
+                vae_scaling_factor=float(pipe.vae.config.scaling_factor),
+                **({'vae_shift_factor': float(shift)} if shift else {}), batch_size=int(batch_size),
+                **asdict(cfg))
 
 # %% ../nbs/07_build_set.ipynb #267683ce
 def candidate_seeds(seed: int, prompt: str, m: int) -> list:
@@ -77,7 +81,8 @@ def check_prompt_lengths(prompts, tokenizer):
     long = [(i, p, len(t)) for i, (p, t) in enumerate(zip(prompts, ids)) if len(t) > n]
     if long:
         ex = '; '.join(f'#{i + 1} ({k} tokens): {p[:60]!r}' for i, p, k in long[:5])
-        raise PromptError(f'{len(long)} prompt(s) exceed the tokenizer window of {n} tokens and would be truncated: {ex}')
+        raise PromptError(f'{len(long)} prompt(s) exceed the tokenizer window of {n} tokens and '
+                          f'would be truncated: {ex}')
 
 # %% ../nbs/07_build_set.ipynb #e5ad53f9
 def halve_batch(batch_size: int, what: str) -> int:
@@ -107,7 +112,8 @@ def _sampling(cfg: BuildConfig) -> dict:
 
 @torch.no_grad()
 def generate_scored(pipe, prompts: list, seeds: list, cfg: BuildConfig):
-    "Latents (scaled, as the denoiser sees them) and trajectory MI (RFMI on SD3) for one image per (prompt, seed), in one pipeline call."
+    """Latents (scaled, as the denoiser sees them) and trajectory MI (RFMI on SD3) for one image per
+    (prompt, seed), in one pipeline call."""
     dev = denoiser(pipe).device
     gens = [torch.Generator(dev).manual_seed(s) for s in seeds]
     with MIRecorder(pipe, t_min=cfg.t_min) as rec:
@@ -115,10 +121,11 @@ def generate_scored(pipe, prompts: list, seeds: list, cfg: BuildConfig):
     return lat, rec.scores('nats' if cfg.score == 'trajectory-nats' else 'reference').to(torch.float64).cpu()
 
 def generate_batched(pipe, jobs: list, cfg: BuildConfig, batch_size: int):
-    """Yield (jobs, latents, scores) for consecutive batches of `jobs` = [(prompt, seed)], halving the batch on CUDA OOM.
-    Every call has exactly `batch_size` images (a short last batch is padded with repeats, whose outputs are dropped):
-    the numbers a UNet computes for an image depend on the batch *size* (kernels pick their blocking by shape) but not
-    on the other images in the batch, so this makes a set byte-identical however it is chunked, sharded or resumed."""
+    """Yield (jobs, latents, scores) for consecutive batches of `jobs` = [(prompt, seed)], halving the batch on CUDA
+    OOM. Every call has exactly `batch_size` images (a short last batch is padded with repeats, whose outputs are
+    dropped): the numbers a UNet computes for an image depend on the batch *size* (kernels pick their blocking by
+    shape) but not on the other images in the batch, so this makes a set byte-identical however it is chunked,
+    sharded or resumed."""
     i = 0
     while i < len(jobs):
         chunk = jobs[i:i + batch_size]
@@ -129,8 +136,10 @@ def generate_batched(pipe, jobs: list, cfg: BuildConfig, batch_size: int):
         i += len(chunk)
 
 # %% ../nbs/07_build_set.ipynb #ccb80d54
-def score_candidates(pipe, prompt: str, latents, trajectory, seeds, cfg: BuildConfig, batch_size: int | None = None) -> torch.Tensor:
-    "The score `cfg.score` of one prompt's candidates: their trajectory MI, or a re-noising score with one seeded generator per candidate."
+def score_candidates(pipe, prompt: str, latents, trajectory, seeds, cfg: BuildConfig,
+                     batch_size: int | None = None) -> torch.Tensor:
+    """The score `cfg.score` of one prompt's candidates: their trajectory MI, or a re-noising score with one
+    seeded generator per candidate."""
     if cfg.score.startswith('trajectory'): return trajectory
     gens = [torch.Generator().manual_seed(derive_seed(cfg.seed, prompt, s, 'renoise')) for s in seeds]
     return pipeline_scores(pipe, prompt, latents, cfg.score, cfg.draws, gens, cfg.t_min, batch_size).mi.double()
@@ -175,11 +184,14 @@ def decode_latents(pipe, latents: torch.Tensor, batch_size: int | None = None) -
 # %% ../nbs/07_build_set.ipynb #94c7a2da
 @torch.no_grad()
 def prompt_tensors(pipe, prompt: str, cfg: BuildConfig) -> dict:
-    "The conditioning a fine-tuning step needs for `prompt`: `prompt_embeds` (and the pooled embeds of SDXL and SD3, SDXL's time ids)."
+    """The conditioning a fine-tuning step needs for `prompt`: `prompt_embeds` (and the pooled embeds of
+    SDXL and SD3, SDXL's time ids)."""
     family = pipeline_family(pipe)
     extra = dict(prompt_2=None, prompt_3=None) if family == 'sd3' else {}
-    out = pipe.encode_prompt(prompt, device=denoiser(pipe).device, num_images_per_prompt=1, do_classifier_free_guidance=False, **extra)
-    if family == 'sd3': return dict(prompt_embeds=out[0], pooled_prompt_embeds=out[2])  # kept in the encoders' precision
+    out = pipe.encode_prompt(prompt, device=denoiser(pipe).device, num_images_per_prompt=1,
+                             do_classifier_free_guidance=False, **extra)
+    # kept in the encoders' precision
+    if family == 'sd3': return dict(prompt_embeds=out[0], pooled_prompt_embeds=out[2])
     if family == 'sdxl':  # (embeds, negative, pooled, negative pooled)
         h = cfg.height or pipe.default_sample_size * pipe.vae_scale_factor
         w = cfg.width or pipe.default_sample_size * pipe.vae_scale_factor
@@ -206,16 +218,18 @@ def write_record(out: Path, pipe, prompt: str, latents, scores, seeds, cfg: Buil
 
 # %% ../nbs/07_build_set.ipynb #452236f5
 def process_state():
-    """accelerate's `PartialState`; launched processes without a GPU (`accelerate launch --multi_gpu` on a CPU machine, or
-    torchrun) get CPU data parallelism over gloo instead of each believing it is the only process."""
+    """accelerate's `PartialState`; launched processes without a GPU (`accelerate launch --multi_gpu` on a CPU
+    machine, or torchrun) get CPU data parallelism over gloo instead of each believing it is the only process."""
     from accelerate import PartialState
     return PartialState(cpu=not torch.cuda.is_available() and int(os.environ.get('WORLD_SIZE', '1')) > 1)
 
 def check_set_inputs(pipe, prompts: list, cfg: BuildConfig, batch_size: int) -> list:
-    "Every check `build_set` makes before it touches a file: settings (a re-noising score needs a VP model), prompts, prompt lengths."
+    """Every check `build_set` makes before it touches a file: settings (a re-noising score needs a VP
+    model), prompts, prompt lengths."""
     check_build_config(cfg, batch_size)
     if pipeline_family(pipe) == 'sd3' and not cfg.score.startswith('trajectory'):
-        raise ValueError(f'score {cfg.score!r} is a re-noising score for VP models; on SD3 use trajectory or trajectory-nats (RFMI)')
+        raise ValueError(f'score {cfg.score!r} is a re-noising score for VP models; on SD3 use trajectory '
+                         'or trajectory-nats (RFMI)')
     prompts = check_prompts(prompts)
     check_prompt_lengths(prompts, pipe.tokenizer)
     return prompts
@@ -226,14 +240,17 @@ def pending(out: Path, prompts: list, state) -> tuple:
     return mine, [p for p in mine if not has_record(out, prompt_key(p))]
 
 def remove_partial(out) -> int:
-    "Delete the temporary files of atomic writes that a killed run left in the set folder `out` (never renamed into place); returns how many."
+    """Delete the temporary files of atomic writes that a killed run left in the set folder `out` (never
+    renamed into place); returns how many."""
     stale = [f for f in Path(out).rglob('.*.tmp') if f.is_file()]
     for f in stale: f.unlink()
     return len(stale)
 
 # %% ../nbs/07_build_set.ipynb #0bd6b98c
-def _candidates(pipe, out: Path, todo: list, cfg: BuildConfig, batch_size: int, keep_all: bool, bar, stop_after=None) -> int:
-    "Generate the candidates of the prompts `todo` and write each prompt's record as soon as it is complete; returns how many."
+def _candidates(pipe, out: Path, todo: list, cfg: BuildConfig, batch_size: int, keep_all: bool, bar,
+                stop_after=None) -> int:
+    """Generate the candidates of the prompts `todo` and write each prompt's record as soon as it is
+    complete; returns how many."""
     jobs = [(p, s) for p in todo for s in candidate_seeds(cfg.seed, p, cfg.candidates)]
     waiting, done = {}, 0
     for chunk, lat, sc in generate_batched(pipe, jobs, cfg, batch_size):
@@ -242,7 +259,8 @@ def _candidates(pipe, out: Path, todo: list, cfg: BuildConfig, batch_size: int, 
             if len(waiting[p]) < cfg.candidates: continue
             c = waiting.pop(p)
             lat_p, traj, seeds = torch.stack([x[1] for x in c]), torch.stack([x[2] for x in c]), [x[0] for x in c]
-            write_record(out, pipe, p, lat_p, score_candidates(pipe, p, lat_p, traj, seeds, cfg, batch_size), seeds, cfg, keep_all, traj)
+            write_record(out, pipe, p, lat_p, score_candidates(pipe, p, lat_p, traj, seeds, cfg, batch_size),
+                         seeds, cfg, keep_all, traj)
             done += 1; bar.update(1)
             if stop_after is not None and done >= stop_after: return done
     return done
@@ -263,7 +281,8 @@ def build_set(pipe, prompts: list, out, cfg: BuildConfig = BuildConfig(), batch_
     identity = set_identity(cfg, model_id or pipeline_name(pipe), pipe, batch_size)
     if state.is_main_process: check_identity(out, identity, write=False)  # refuse before creating anything
     with folder_lock(out, 'build-set', enabled=state.is_main_process):
-        if state.is_main_process: check_identity(out, identity); remove_partial(out)  # the lock is ours: any .tmp file is stale
+        # the lock is ours: any .tmp file is stale
+        if state.is_main_process: check_identity(out, identity); remove_partial(out)
         state.wait_for_everyone()
         check_identity(out, identity, write=False)
         mine, todo = pending(out, prompts, state)

@@ -9,8 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 import mi_nb
-from .args import (Parser, at_least, more_than, below_one, not_blank, path, device, check_out, check_model,
-                        check_adapter, check_hub, check_cached, hub_errors, add_fields, given, sampling, refused,
+from .args import (Parser, at_least, more_than, not_blank, path, device, check_out, check_model, check_adapter,
+                        check_hub, check_cached, hub_errors, add_fields, given, sampling, finetune_types, refused,
                         bars_once, end_bars)
 from .lab import cli as lab
 
@@ -149,16 +149,6 @@ def cmd_build_set(a) -> int:
     return 0
 
 # %% ../nbs/20_cli.ipynb #aed243cd
-def _finetune_types() -> dict:
-    "How `FinetuneConfig`'s fields differ from what their annotations say."
-    from mi_nb.losses import FLOW_WEIGHTINGS
-    return dict(adapter=('lora', 'dora', 'full'), alpha=more_than(0.0), dropout=below_one, lr=more_than(0.0),
-                text_encoder_lr=more_than(0.0), warmup_steps=at_least(0), weight_decay=at_least(0.0, float),
-                sampling=('epochs', 'weighted'), grad_clip=dict(type=at_least(0.0, float), help='0: no clipping'),
-                snr_gamma=more_than(0.0), weighting=FLOW_WEIGHTINGS, noise_offset=at_least(0.0, float), seed=int,
-                uncond_prob=below_one, ema_decay=below_one, mixed_precision=('no', 'fp16', 'bf16'),
-                val_every=at_least(0), val_fraction=below_one)
-
 def _add_finetune(sub):
     from mi_nb.finetune import FinetuneConfig
     p = sub.add_parser('finetune', help='train a LoRA/DoRA adapter on a synthetic set',
@@ -173,7 +163,7 @@ def _add_finetune(sub):
     arg('--revision'); arg('--variant')
     arg('--preset', choices=['auto', 'lab', 'reference'], default='auto', help="starting values of the settings: lab "
         "(scaled down) or reference (SD-2.1/SDXL; SD3.5-medium's on SD3); auto: lab for a lab-shaped model")
-    add_fields(p, FinetuneConfig, _finetune_types())
+    add_fields(p, FinetuneConfig, finetune_types())
     arg('--rounds', type=at_least(1), default=1, help='MI-TUNE rounds (each builds its set with the last adapter)')
     arg('--validation', choices=['auto', 'lab', 'loss', 'none'], default='auto')
     arg('--val-prompts', type=at_least(1), help='lab validation: number of val prompts')

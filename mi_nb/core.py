@@ -109,7 +109,8 @@ class PromptError(ValueError):
     "A prompt file or list that cannot be used as it is."
 
 def check_prompts(prompts, source: str = 'prompts', lines: list | None = None) -> list:
-    "`prompts`, or `PromptError` for none, a blank one, a control character or a duplicate (named by its `lines` number, else its position)."
+    """`prompts`, or `PromptError` for none, a blank one, a control character or a duplicate (named by its
+    `lines` number, else its position)."""
     prompts = list(prompts)
     where = (lambda i: f'line {lines[i]}') if lines else (lambda i: f'prompt {i + 1}')
     if not prompts: raise PromptError(f'{source}: no prompt (empty or blank)')
@@ -117,16 +118,20 @@ def check_prompts(prompts, source: str = 'prompts', lines: list | None = None) -
     for i, p in enumerate(prompts):
         if not isinstance(p, str) or not p.strip(): raise PromptError(f'{source}: {where(i)} is blank')
         bad = next((c for c in p if ord(c) < 32 or ord(c) == 127), None)
-        if bad is not None: raise PromptError(f'{source}: {where(i)} contains the control character {bad!r}: {p[:60]!r}')
+        if bad is not None:
+            raise PromptError(f'{source}: {where(i)} contains the control character {bad!r}: {p[:60]!r}')
         if p in first: dups.append(f'{where(i)} (same as {where(first[p])})')
         else: first[p] = i
-    if dups: raise PromptError(f'{source}: duplicate prompt(s): {", ".join(dups[:10])}{" ..." if len(dups) > 10 else ""}; '
+    if dups:
+        raise PromptError(f'{source}: duplicate prompt(s): '
+                          f'{", ".join(dups[:10])}{" ..." if len(dups) > 10 else ""}; '
                                'each prompt must appear once (its seeds are derived from its text)')
     return prompts
 
 # %% ../nbs/00_core.ipynb #24b9f431
 def read_prompt_file(path) -> list:
-    "The stripped, non-blank lines of the UTF-8 text file `path` (a byte-order mark dropped), checked by `check_prompts`."
+    """The stripped, non-blank lines of the UTF-8 text file `path` (a byte-order mark dropped), checked by
+    `check_prompts`."""
     path = Path(path)
     if not path.is_file(): raise PromptError(f'{path}: no such file')
     raw = path.read_bytes().removeprefix(codecs.BOM_UTF8)  # Windows editors save one; it is not part of a prompt
@@ -141,16 +146,19 @@ def read_prompt_file(path) -> list:
 # %% ../nbs/00_core.ipynb #cdcb269a
 @contextmanager
 def quiet_loading():
-    "Silence diffusers'/transformers' loading progress bars, transformers' warnings and the `torch_dtype` deprecation notice, restoring them after."
+    """Silence diffusers'/transformers' loading progress bars, transformers' warnings and the `torch_dtype`
+    deprecation notice, restoring them after."""
     from diffusers.utils import logging as dl
     from transformers.utils import logging as tl
     was, level = (dl.is_progress_bar_enabled(), tl.is_progress_bar_enabled()), tl.get_verbosity()
     dl.disable_progress_bar(); tl.disable_progress_bar()
     dlevel = dl.get_verbosity()
-    tl.set_verbosity_error(); dl.set_verbosity_error()  # e.g. transformers 5's note that CLIPImageProcessor falls back to PIL without torchvision
+    # e.g. transformers 5's note that CLIPImageProcessor falls back to PIL without torchvision
+    tl.set_verbosity_error(); dl.set_verbosity_error()
     try:
         with warnings.catch_warnings():
-            warnings.filterwarnings('ignore', message='`torch_dtype` is deprecated')  # diffusers >= 0.36; older ones need it
+            # diffusers >= 0.36; older ones need it
+            warnings.filterwarnings('ignore', message='`torch_dtype` is deprecated')
             yield
     finally:
         tl.set_verbosity(level); dl.set_verbosity(dlevel)
@@ -177,10 +185,12 @@ def is_hub_id(model) -> bool:
 def check_model_folder(model) -> None:
     "Raise `FileNotFoundError` unless `model` is a Hub id or a folder with a `model_index.json`."
     if not is_hub_id(model) and not (Path(model).expanduser() / 'model_index.json').exists():
-        raise FileNotFoundError(f'no diffusers pipeline at {model} (expected a folder with model_index.json, or a Hub id)')
+        raise FileNotFoundError(f'no diffusers pipeline at {model} (expected a folder with '
+                                'model_index.json, or a Hub id)')
 
 def model_class(model) -> str | None:
-    "The pipeline class a local model folder's `model_index.json` names, read without loading anything (None for a Hub id)."
+    """The pipeline class a local model folder's `model_index.json` names, read without loading anything
+    (None for a Hub id)."""
     check_model_folder(model)
     if is_hub_id(model): return None
     try: return json.loads((Path(model).expanduser() / 'model_index.json').read_text()).get('_class_name')
@@ -206,14 +216,19 @@ def denoiser(pipe):
     return getattr(pipe, denoiser_name(pipe))
 
 def load_tuned(pipe, folder) -> None:
-    "Load what fine-tuning wrote to `folder` into `pipe`: fine-tuned denoiser weights (`folder/unet`, SD3 `folder/transformer`, as `save_pretrained` writes them) or else a LoRA/DoRA adapter (`pipe.load_lora_weights`), and a fine-tuned text encoder (`folder/text_encoder`) if there is one."
+    """Load what fine-tuning wrote to `folder` into `pipe`: fine-tuned denoiser weights (`folder/unet`, SD3
+    `folder/transformer`, as `save_pretrained` writes them) or else a LoRA/DoRA adapter
+    (`pipe.load_lora_weights`), and a fine-tuned text encoder (`folder/text_encoder`) if there is one."""
     folder, name = Path(folder).expanduser(), denoiser_name(pipe)
-    full = [n for n in (name, 'text_encoder') if (folder / n / 'config.json').exists()]  # fully fine-tuned components (the text encoder, when trained too)
+    # fully fine-tuned components (the text encoder, when trained too)
+    full = [n for n in (name, 'text_encoder') if (folder / n / 'config.json').exists()]
     if name not in full:
         with quiet_loading(): pipe.load_lora_weights(str(folder))
     for n in full:
         model = getattr(pipe, n)
-        with quiet_loading(): tuned = type(model).from_pretrained(str(folder), subfolder=n, torch_dtype=model.dtype, use_safetensors=True)
+        with quiet_loading():
+            tuned = type(model).from_pretrained(str(folder), subfolder=n, torch_dtype=model.dtype,
+                                                use_safetensors=True)
         model.load_state_dict(tuned.state_dict())  # in place: the device, dtype and any offload hooks stay
 
 def _pretrained(model, dtype, revision, variant):
@@ -247,14 +262,17 @@ def load_pipeline(model, device=None, dtype=None, adapter=None, revision: str | 
 
 # %% ../nbs/00_core.ipynb #92269b0d
 def model_fingerprint(path) -> str:
-    "A short hash of a local model or adapter folder's configs, vocabularies and weights (what makes two models the same model)."
+    """A short hash of a local model or adapter folder's configs, vocabularies and weights (what makes two
+    models the same model)."""
     h = hashlib.sha256()
     for f in sorted(Path(path).expanduser().rglob('*')):
-        if f.is_file() and f.suffix in ('.json', '.txt', '.safetensors', '.bin', '.model'):  # configs, vocabularies and every weight file
+        # configs, vocabularies and every weight file
+        if f.is_file() and f.suffix in ('.json', '.txt', '.safetensors', '.bin', '.model'):
             h.update(str(f.relative_to(Path(path).expanduser())).encode()); h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
 def model_id(model, adapter=None, revision: str | None = None) -> str:
     "How a set or a run names its model: folder name and fingerprint (or the Hub id and revision), plus the adapter's."
-    mid = f'{model}@{revision or "main"}' if is_hub_id(model) else f'{Path(model).expanduser().resolve().name}@{model_fingerprint(model)}'
+    mid = (f'{model}@{revision or "main"}' if is_hub_id(model)
+           else f'{Path(model).expanduser().resolve().name}@{model_fingerprint(model)}')
     return mid + (f'+{Path(adapter).resolve().name}@{model_fingerprint(adapter)}' if adapter else '')

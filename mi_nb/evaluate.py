@@ -8,7 +8,8 @@ import csv, io, json, os, re, time, urllib.request
 from pathlib import Path
 import torch
 from tqdm.auto import tqdm
-from .core import atomic_write_bytes, atomic_write_json, atomic_write_text, derive_seed, png_bytes, check_prompts, PromptError
+from .core import (atomic_write_bytes, atomic_write_json, atomic_write_text, derive_seed, png_bytes,
+                        check_prompts, PromptError)
 from .build_set import in_batches
 from PIL import Image
 
@@ -21,44 +22,55 @@ __all__ = ['T2I_COMPBENCH_COMMIT', 'T2I_COMPBENCH_URL', 'T2I_CATEGORIES', 'DEFAU
 
 # %% ../nbs/14_evaluate.ipynb #0d4bbcb8
 T2I_COMPBENCH_COMMIT = '1b7094991a57f3c22abdd4f6e8ba6c1a15517073'
-T2I_COMPBENCH_URL = f'https://raw.githubusercontent.com/Karine-Huang/T2I-CompBench/{T2I_COMPBENCH_COMMIT}/examples/dataset'
+T2I_COMPBENCH_URL = ('https://raw.githubusercontent.com/Karine-Huang/T2I-CompBench/'
+                     f'{T2I_COMPBENCH_COMMIT}/examples/dataset')
 T2I_CATEGORIES = ('color', 'shape', 'texture', 'spatial', 'non_spatial', 'complex')
 
 def t2i_compbench_root(start=None) -> Path | None:
-    "A local copy of T2I-CompBench's prompt folder: `$MI_NB_T2I_COMPBENCH`, else the first `shared/data/t2i-compbench` beside `start` (the working folder) or above it; None if there is none."
+    """A local copy of T2I-CompBench's prompt folder: `$MI_NB_T2I_COMPBENCH`, else the first
+    `shared/data/t2i-compbench` beside `start` (the working folder) or above it; None if there is none."""
     env = os.environ.get('MI_NB_T2I_COMPBENCH')
     if env: return Path(env).expanduser()
     here = Path(start or Path.cwd()).resolve()
-    return next((d / 'shared' / 'data' / 't2i-compbench' for d in (here, *here.parents) if (d / 'shared' / 'data' / 't2i-compbench').is_dir()), None)
+    return next((d / 'shared' / 'data' / 't2i-compbench' for d in (here, *here.parents)
+                 if (d / 'shared' / 'data' / 't2i-compbench').is_dir()), None)
 
 def t2i_compbench_file(category: str, split: str = 'val', root=None, cache=None) -> Path:
-    "The prompt file `<category>_<split>.txt` of T2I-CompBench in the folder `root`, or downloaded from the benchmark's public raw files into `cache`."
+    """The prompt file `<category>_<split>.txt` of T2I-CompBench in the folder `root`, or downloaded from
+    the benchmark's public raw files into `cache`."""
     name = f'{category}_{split}.txt'
     if root is not None:
         f = Path(root).expanduser() / name
-        if not f.is_file(): raise PromptError(f'{f}: no such T2I-CompBench prompt file (categories: {", ".join(T2I_CATEGORIES)}; splits: train, val)')
+        if not f.is_file():
+            raise PromptError(f'{f}: no such T2I-CompBench prompt file (categories: '
+                              f'{", ".join(T2I_CATEGORIES)}; splits: train, val)')
         return f
     f = Path(cache or Path.home() / '.cache' / 'mi_nb' / 't2i-compbench') / name
     if not f.is_file():
         try:
             with urllib.request.urlopen(f'{T2I_COMPBENCH_URL}/{name}', timeout=60) as r: atomic_write_bytes(f, r.read())
         except OSError as e:  # offline, or the file is not there
-            raise PromptError(f'could not download T2I-CompBench {name} ({getattr(e, "reason", e)}); point MI_NB_T2I_COMPBENCH at a local copy of its examples/dataset folder') from None
+            raise PromptError(f'could not download T2I-CompBench {name} ({getattr(e, "reason", e)}); point '
+                              'MI_NB_T2I_COMPBENCH at a local copy of its examples/dataset folder') from None
     return f
 
 def t2i_compbench_prompts(category: str, split: str = 'val', root=None, limit: int | None = None, cache=None) -> list:
-    "T2I-CompBench's prompts of `category` and `split` ('train' or 'val'), repeats dropped (first kept), the first `limit`."
-    lines = [l.strip() for l in t2i_compbench_file(category, split, root, cache).read_text(encoding='utf-8').splitlines()]
+    """T2I-CompBench's prompts of `category` and `split` ('train' or 'val'), repeats dropped (first kept),
+    the first `limit`."""
+    lines = [l.strip()
+             for l in t2i_compbench_file(category, split, root, cache).read_text(encoding='utf-8').splitlines()]
     return check_prompts(list(dict.fromkeys(l for l in lines if l))[:limit], f'T2I-CompBench {category}_{split}')
 
 # %% ../nbs/14_evaluate.ipynb #829f4b64
-_DETERMINERS = set('a an the one two three four five six seven eight nine ten some several many his her their its my our your this these those'.split())
-_BREAKS = set(('and or but with without on in of to at by for from near next beside behind above below under over into onto '
-               'inside outside while as is are was were be been being has have had which who that than then there it '
-               'left right top bottom front back side middle').split())
+_DETERMINERS = set('a an the one two three four five six seven eight nine ten some several many his her '
+                   'their its my our your this these those'.split())
+_BREAKS = set(('and or but with without on in of to at by for from near next beside behind above below '
+               'under over into onto inside outside while as is are was were be been being has have had '
+               'which who that than then there it left right top bottom front back side middle').split())
 
 def _rule_chunks(text: str) -> list:
-    "Noun phrases of simple English by rule: a determiner or number, then words up to a break word, an -ing word after the noun, or punctuation."
+    """Noun phrases of simple English by rule: a determiner or number, then words up to a break word, an
+    -ing word after the noun, or punctuation."""
     out, cur = [], None
     for tok in re.findall(r"[A-Za-z0-9'-]+|[^\sA-Za-z0-9'-]", text):
         w = tok.lower()
@@ -88,20 +100,24 @@ def vqa_questions(prompt: str, nlp=None, np_num: int = 8) -> list:
 
 # %% ../nbs/14_evaluate.ipynb #d5d68831
 def _pre_question(q: str, max_words: int = 50) -> str:
-    "A question as BLIP's `pre_question` normalises it: lower case, .!\"()*#:;~ removed, '-' and '/' as spaces, at most `max_words` words."
+    """A question as BLIP's `pre_question` normalises it: lower case, .!\"()*#:;~ removed, '-' and '/' as
+    spaces, at most `max_words` words."""
     q = re.sub(r'([.!"()*#:;~])', '', q.lower()).replace('-', ' ').replace('/', ' ')
     return ' '.join(q.split()[:max_words])
 
 def _blip_tokenizer(processor):
-    "A copy of `processor`'s tokenizer with BLIP's `[DEC]` (bos) and `[ENC]` tokens added as BLIP's code adds them (no-ops when present)."
+    """A copy of `processor`'s tokenizer with BLIP's `[DEC]` (bos) and `[ENC]` tokens added as BLIP's code
+    adds them (no-ops when present)."""
     import copy
     tok = copy.deepcopy(processor.tokenizer)
     tok.add_special_tokens({'bos_token': '[DEC]'}); tok.add_special_tokens({'additional_special_tokens': ['[ENC]']})
     return tok
 
 @torch.no_grad()
-def blip_yes_probability(model, processor, images, questions, image_size: int = 480, batch_size: int = 16) -> torch.Tensor:
-    "P(yes) / (P(yes) + P(no)) of BLIP VQA's first answer token for each (image, question) pair, as T2I-CompBench reads it."
+def blip_yes_probability(model, processor, images, questions, image_size: int = 480,
+                         batch_size: int = 16) -> torch.Tensor:
+    """P(yes) / (P(yes) + P(no)) of BLIP VQA's first answer token for each (image, question) pair, as
+    T2I-CompBench reads it."""
     tok = _blip_tokenizer(processor)
     yes, no, enc = (tok.convert_tokens_to_ids(w) for w in ('yes', 'no', '[ENC]'))
     p0 = next(model.parameters())
@@ -112,19 +128,24 @@ def blip_yes_probability(model, processor, images, questions, image_size: int = 
                 return_tensors='pt').to(p0.device)
         ids = q.input_ids.clone(); ids[:, 0] = enc
         img = model.vision_model(pixel_values=px, interpolate_pos_encoding=True).last_hidden_state
-        qs = model.text_encoder(input_ids=ids, attention_mask=q.attention_mask, encoder_hidden_states=img).last_hidden_state
+        qs = model.text_encoder(input_ids=ids, attention_mask=q.attention_mask,
+                                encoder_hidden_states=img).last_hidden_state
         bos = torch.full((len(ids), 1), model.config.text_config.bos_token_id, device=p0.device)
-        p = model.text_decoder(input_ids=bos, encoder_hidden_states=qs, encoder_attention_mask=q.attention_mask).logits[:, 0].float().softmax(-1)
+        p = model.text_decoder(input_ids=bos, encoder_hidden_states=qs,
+                               encoder_attention_mask=q.attention_mask).logits[:, 0].float().softmax(-1)
         return (p[:, yes] / (p[:, yes] + p[:, no])).cpu()
     out = in_batches(one, len(images), batch_size, 'scoring with BLIP-VQA')
     return torch.cat(out) if out else torch.zeros(0)
 
 # %% ../nbs/14_evaluate.ipynb #f3ca6798
-def blip_vqa_scores(model, processor, images, prompts, nlp=None, np_num: int = 8, image_size: int = 480, batch_size: int = 16) -> tuple:
-    "T2I-CompBench's BLIP-VQA score of each (image, prompt): the product of the yes-probabilities of the prompt's noun-phrase questions; and the questions with their answers."
+def blip_vqa_scores(model, processor, images, prompts, nlp=None, np_num: int = 8, image_size: int = 480,
+                    batch_size: int = 16) -> tuple:
+    """T2I-CompBench's BLIP-VQA score of each (image, prompt): the product of the yes-probabilities of the
+    prompt's noun-phrase questions; and the questions with their answers."""
     qs = [vqa_questions(p, nlp, np_num) for p in prompts]
     pairs = [(i, q) for i, qq in enumerate(qs) for q in qq]
-    ans = blip_yes_probability(model, processor, [images[i] for i, _ in pairs], [q for _, q in pairs], image_size, batch_size)
+    ans = blip_yes_probability(model, processor, [images[i] for i, _ in pairs], [q for _, q in pairs],
+                               image_size, batch_size)
     scores, detail = torch.ones(len(prompts), dtype=torch.float64), [dict() for _ in prompts]
     for (i, q), a in zip(pairs, ans.tolist()): scores[i] *= a; detail[i][q] = a
     return scores, detail
@@ -145,11 +166,15 @@ def clip_scores(model, processor, images, prompts, batch_size: int = 32) -> torc
 
 # %% ../nbs/14_evaluate.ipynb #cfe7fb92
 def export_name(prompt: str, n: int) -> str:
-    "The file name T2I-CompBench's scripts read `prompt` back from: `<prompt>_<n:06d>.png`; `ValueError` if the prompt cannot be one."
+    """The file name T2I-CompBench's scripts read `prompt` back from: `<prompt>_<n:06d>.png`; `ValueError`
+    if the prompt cannot be one."""
     bad = next((c for c in '_/\\' if c in prompt), None)
-    if bad is not None: raise ValueError(f'prompt {prompt[:60]!r} contains {bad!r}: T2I-CompBench reads the prompt back from the file name')
+    if bad is not None:
+        raise ValueError(f'prompt {prompt[:60]!r} contains {bad!r}: T2I-CompBench reads the prompt '
+                         'back from the file name')
     name = f'{prompt}_{n:06d}.png'
-    if len(name.encode('utf-8')) > 255: raise ValueError(f'prompt {prompt[:60]!r}... is too long for a file name ({len(name.encode())} bytes)')
+    if len(name.encode('utf-8')) > 255:
+        raise ValueError(f'prompt {prompt[:60]!r}... is too long for a file name ({len(name.encode())} bytes)')
     return name
 
 def eval_seeds(seed: int, prompt: str, n: int) -> list:
@@ -180,11 +205,13 @@ def generate_images(pipe, prompts, n: int = 10, seed: int = 0, batch_size: int =
     return sum(in_batches(one, len(jobs), batch_size, 'generating evaluation images'), [])
 
 def write_samples(out, items: list) -> Path:
-    "Write `items` (from `generate_images`) as `out/samples/<prompt>_<n>.png` (n counts from 0 in order) and `out/records.csv`; returns `out`."
+    """Write `items` (from `generate_images`) as `out/samples/<prompt>_<n>.png` (n counts from 0 in order)
+    and `out/records.csv`; returns `out`."""
     out, rows = Path(out), []
     names = [export_name(it['prompt'], n) for n, it in enumerate(items)]  # every name checked before a file is written
     for name, it in zip(names, items):
-        atomic_write_bytes(out / 'samples' / name, png_bytes(it['image'])); rows.append(dict(file=f'samples/{name}', prompt=it['prompt'], j=it['j'], seed=it['seed']))
+        atomic_write_bytes(out / 'samples' / name, png_bytes(it['image']))
+        rows.append(dict(file=f'samples/{name}', prompt=it['prompt'], j=it['j'], seed=it['seed']))
     write_records_csv(out, rows)
     return out
 
@@ -244,14 +271,17 @@ def check_scorer(path) -> None:
         raise FileNotFoundError(f'no transformers model at {path} (expected a folder with config.json, or a Hub id)')
 
 def load_scorer(metric: str, path=None, device=None, dtype=None) -> tuple:
-    "(model, processor) of `metric` ('blip-vqa' or 'clipscore') from the folder or Hub id `path` (default: the benchmark's checkpoint), in eval mode on `device`."
+    """(model, processor) of `metric` ('blip-vqa' or 'clipscore') from the folder or Hub id `path` (default:
+    the benchmark's checkpoint), in eval mode on `device`."""
     from transformers import BlipForQuestionAnswering, BlipProcessor, CLIPModel, CLIPProcessor
     from mi_nb.core import is_hub_id, quiet_loading
     if metric not in METRICS: raise ValueError(f"metric must be one of {', '.join(METRICS)}, not {metric!r}")
     path = str(path or DEFAULT_SCORERS[metric]); check_scorer(path)
-    model_cls, proc_cls = (BlipForQuestionAnswering, BlipProcessor) if metric == 'blip-vqa' else (CLIPModel, CLIPProcessor)
+    model_cls, proc_cls = ((BlipForQuestionAnswering, BlipProcessor) if metric == 'blip-vqa'
+                           else (CLIPModel, CLIPProcessor))
     with quiet_loading():
-        model = model_cls.from_pretrained(path, local_files_only=not is_hub_id(path), **({'dtype': dtype} if dtype else {}))
+        model = model_cls.from_pretrained(path, local_files_only=not is_hub_id(path),
+                                          **({'dtype': dtype} if dtype else {}))
         proc = proc_cls.from_pretrained(path, local_files_only=not is_hub_id(path))
     return model.eval().to(device or 'cpu'), proc
 
@@ -262,31 +292,38 @@ def sample_files(folder) -> list:
     return [(f, f.name.split('_')[0]) for f in sorted(files, key=lambda f: int(f.stem.rsplit('_', 1)[1]))]
 
 # %% ../nbs/14_evaluate.ipynb #27ea2e58
-def score_samples(folder, metric: str, scorer: tuple, nlp=None, image_size: int = 480, batch_size: int = 16, scorer_name: str = '', extra: dict | None = None) -> dict:
-    "Score `folder/samples` with `metric` and the (model, processor) `scorer`; write scores-<metric>.csv and the metric's entry of metrics.json; returns it."
+def score_samples(folder, metric: str, scorer: tuple, nlp=None, image_size: int = 480, batch_size: int = 16,
+                  scorer_name: str = '', extra: dict | None = None) -> dict:
+    """Score `folder/samples` with `metric` and the (model, processor) `scorer`; write scores-<metric>.csv
+    and the metric's entry of metrics.json; returns it."""
     t0, folder = time.time(), Path(folder)
     files = sample_files(folder)
     images, prompts = [Image.open(f).convert('RGB') for f, _ in files], [p for _, p in files]
-    if metric == 'blip-vqa': scores, detail = blip_vqa_scores(*scorer, images, prompts, nlp, image_size=image_size, batch_size=batch_size)
+    if metric == 'blip-vqa':
+        scores, detail = blip_vqa_scores(*scorer, images, prompts, nlp, image_size=image_size,
+                                         batch_size=batch_size)
     else: scores, detail = clip_scores(*scorer, images, prompts, batch_size), [{} for _ in prompts]
     buf = io.StringIO(); w = csv.writer(buf); w.writerow(['file', 'prompt', 'score', 'answers'])
-    for (f, p), s, d in zip(files, scores.tolist(), detail): w.writerow([f'samples/{f.name}', p, f'{s:.6f}', json.dumps(d) if d else ''])
+    for (f, p), s, d in zip(files, scores.tolist(), detail):
+        w.writerow([f'samples/{f.name}', p, f'{s:.6f}', json.dumps(d) if d else ''])
     atomic_write_text(folder / f'scores-{metric}.csv', buf.getvalue())
-    m = dict(metric=metric, score=float(scores.mean()), images=len(files), prompts=len(set(prompts)), scorer=scorer_name,
-             chunker=('spacy' if nlp is not None else 'rules') if metric == 'blip-vqa' else None, seconds=round(time.time() - t0, 1), **(extra or {}))
+    m = dict(metric=metric, score=float(scores.mean()), images=len(files), prompts=len(set(prompts)),
+             scorer=scorer_name, chunker=('spacy' if nlp is not None else 'rules') if metric == 'blip-vqa' else None,
+             seconds=round(time.time() - t0, 1), **(extra or {}))
     f = folder / 'metrics.json'
     atomic_write_json(f, {**(json.loads(f.read_text()) if f.exists() else {}), metric: m})
     return m
 
 # %% ../nbs/14_evaluate.ipynb #d50c58e7
-def evaluate_pipeline(pipe, prompts, out, metric: str, scorer: tuple, n: int = 10, seed: int = 0, batch_size: int = 8, nlp=None,
-                      image_size: int = 480, scorer_name: str = '', extra: dict | None = None, progress: bool = False,
-                      **sampling) -> dict:
+def evaluate_pipeline(pipe, prompts, out, metric: str, scorer: tuple, n: int = 10, seed: int = 0,
+                      batch_size: int = 8, nlp=None, image_size: int = 480, scorer_name: str = '',
+                      extra: dict | None = None, progress: bool = False, **sampling) -> dict:
     """Generate `n` images per prompt with `pipe` into `out` in T2I-CompBench's layout (`generate_samples`: resumable),
     and score them with `metric`; returns the metrics."""
     prompts = check_prompts(prompts)
     t0 = time.time()
     generate_samples(pipe, prompts, out, n, seed, batch_size, 'generate', progress, **sampling)
-    settings = dict(pipeline=type(pipe).__name__, images_per_prompt=n, seed=seed, generation_seconds=round(time.time() - t0, 1),
+    settings = dict(pipeline=type(pipe).__name__, images_per_prompt=n, seed=seed,
+                    generation_seconds=round(time.time() - t0, 1),
                     **{k: v for k, v in sampling.items() if isinstance(v, (int, float, str))}, **(extra or {}))
     return score_samples(out, metric, scorer, nlp, image_size, batch_size, scorer_name, settings)

@@ -17,9 +17,11 @@ from .adapter import (ATTENTION, lora_config, add_adapter, unfreeze, save_traine
                            encode_ids, trained_models, trained_state, load_trained_state, set_training)
 from .losses import (FLOW_WEIGHTINGS, training_scheduler, empty_prompt_cond, drop_prompts, EMA, validation_loss,
                           micro_backward, oom_backoff, idle_on_cpu)
-from .runs import (batch_indices, weighted_batch_indices, save_checkpoint, checkpoints, load_checkpoint, prune_checkpoints, read_rows, write_rows, append_row,
-                        check_run, write_figure, plot_training, model_card, TRAIN_FIELDS, val_fields, check_report_to, tracker_config,
-                        log_row, validation_settings, save_validation_images, resolve_mixed_precision)
+from .runs import (batch_indices, weighted_batch_indices, save_checkpoint, checkpoints,
+                        load_checkpoint, prune_checkpoints, read_rows, write_rows, append_row, check_run,
+                        write_figure, plot_training, model_card, TRAIN_FIELDS, val_fields, check_report_to,
+                        tracker_config, log_row, validation_settings, save_validation_images,
+                        resolve_mixed_precision)
 
 # %% auto #0
 __all__ = ['FinetuneConfig', 'check_finetune_config', 'make_accelerator', 'load_sets', 'make_optimiser', 'Run', 'validation_kind',
@@ -30,12 +32,14 @@ __all__ = ['FinetuneConfig', 'check_finetune_config', 'make_accelerator', 'load_
 @dataclass
 class FinetuneConfig:
     "Every setting of a fine-tuning run; the defaults are the reference code's values for SD-2.1-base / SDXL."
-    adapter: str = 'dora'                 # 'lora', 'dora', or 'full' (every weight of the denoiser; rank, alpha, dropout, targets unused)
+    # 'lora', 'dora', or 'full' (every weight of the denoiser; rank, alpha, dropout, targets unused)
+    adapter: str = 'dora'
     rank: int = 32
     alpha: float = 32.
     dropout: float = 0.0
     targets: tuple = ATTENTION            # module names (peft `target_modules`)
-    train_text_encoder: bool = False      # also every text-encoder weight (SD 1.x/2.x, adapter='full'), as DreamBooth's --train_text_encoder
+    # also every text-encoder weight (SD 1.x/2.x, adapter='full'), as DreamBooth's --train_text_encoder
+    train_text_encoder: bool = False
     text_encoder_lr: float | None = None  # the text encoder's learning rate; None: lr
     lr: float = 1e-4
     lr_scheduler: str = 'constant'        # any diffusers.optimization scheduler name ('constant', 'cosine', ...)
@@ -44,17 +48,21 @@ class FinetuneConfig:
     batch_size: int = 8                   # per process
     grad_accum: int = 50                  # micro-batches per update: an update sees batch_size x grad_accum x processes
     max_steps: int = 300                  # optimiser updates
-    sampling: str = 'epochs'              # 'epochs': seeded permutations of the items; 'weighted': draws in proportion to their records' "weight"
+    # 'epochs': seeded permutations of the items; 'weighted': draws in proportion to their records' "weight"
+    sampling: str = 'epochs'
     grad_clip: float | None = 1.0
     snr_gamma: float | None = None        # min-SNR-gamma loss weighting (5.0 is the usual value); None: plain MSE
-    weighting: str = 'logit_normal'       # SD3's flow-matching timestep density / loss weight (chapter 8a); SD/SDXL ignore it
+    # SD3's flow-matching timestep density / loss weight (chapter 8a); SD/SDXL ignore it
+    weighting: str = 'logit_normal'
     noise_offset: float = 0.0             # the "offset noise" trick; 0: off
-    uncond_prob: float = 0.0              # share of items trained with the empty prompt (the unconditional branch); 0: off
+    # share of items trained with the empty prompt (the unconditional branch); 0: off
+    uncond_prob: float = 0.0
     ema_decay: float = 0.0                # EMA of the adapter, validated and saved instead of the raw weights; 0: off
     mixed_precision: str | None = None    # 'no', 'fp16', 'bf16'; None: bf16 (or fp16) on CUDA, fp32 elsewhere
     gradient_checkpointing: bool = False
     ckpt_every: int = 50                  # updates between checkpoints (validations also checkpoint)
-    val_every: int = 50                   # updates between validations (with a `validate` callable or val_fraction > 0); 0: none
+    # updates between validations (with a `validate` callable or val_fraction > 0); 0: none
+    val_every: int = 50
     base_eligible: bool = False           # the untuned model (update 0) may be selected, as an identity adapter
     val_fraction: float = 0.0             # share of the set's prompts held out for the validation loss
     seed: int = 0
@@ -62,66 +70,92 @@ class FinetuneConfig:
 # %% ../nbs/10_finetune.ipynb #a638a474
 def check_finetune_config(cfg: FinetuneConfig) -> FinetuneConfig:
     "`cfg`, or `ValueError` naming the first setting that cannot train."
-    checks = [(cfg.adapter in ('lora', 'dora', 'full'), f"adapter must be 'lora', 'dora' or 'full', not {cfg.adapter!r}"),
-              (cfg.rank >= 1, f'rank must be at least 1, not {cfg.rank}'), (cfg.alpha > 0, f'alpha must be > 0, not {cfg.alpha}'),
-              (cfg.lr > 0, f'lr must be > 0, not {cfg.lr}'), (cfg.text_encoder_lr is None or cfg.text_encoder_lr > 0, f'text-encoder-lr must be > 0, not {cfg.text_encoder_lr}'), (cfg.text_encoder_lr is None or cfg.train_text_encoder, 'text-encoder-lr is the rate of a trained text encoder: it needs train-text-encoder'),
-              (not cfg.train_text_encoder or cfg.adapter == 'full', "train-text-encoder needs adapter='full' (it trains every text-encoder weight; no text-encoder LoRA is built)"), (cfg.batch_size >= 1, f'batch size must be at least 1, not {cfg.batch_size}'),
-              (cfg.grad_accum >= 1, f'grad-accum must be at least 1, not {cfg.grad_accum}'), (cfg.sampling in ('epochs', 'weighted'), f"sampling must be 'epochs' or 'weighted', not {cfg.sampling!r}"),
+    checks = [(cfg.adapter in ('lora', 'dora', 'full'),
+               f"adapter must be 'lora', 'dora' or 'full', not {cfg.adapter!r}"),
+              (cfg.rank >= 1, f'rank must be at least 1, not {cfg.rank}'),
+              (cfg.alpha > 0, f'alpha must be > 0, not {cfg.alpha}'),
+              (cfg.lr > 0, f'lr must be > 0, not {cfg.lr}'),
+              (cfg.text_encoder_lr is None or cfg.text_encoder_lr > 0,
+               f'text-encoder-lr must be > 0, not {cfg.text_encoder_lr}'),
+              (cfg.text_encoder_lr is None or cfg.train_text_encoder,
+               'text-encoder-lr is the rate of a trained text encoder: it needs train-text-encoder'),
+              (not cfg.train_text_encoder or cfg.adapter == 'full',
+               "train-text-encoder needs adapter='full' (it trains every text-encoder weight; no "
+               "text-encoder LoRA is built)"),
+              (cfg.batch_size >= 1, f'batch size must be at least 1, not {cfg.batch_size}'),
+              (cfg.grad_accum >= 1, f'grad-accum must be at least 1, not {cfg.grad_accum}'),
+              (cfg.sampling in ('epochs', 'weighted'),
+               f"sampling must be 'epochs' or 'weighted', not {cfg.sampling!r}"),
               (cfg.max_steps >= 1, f'max-steps must be at least 1, not {cfg.max_steps}'),
               (cfg.ckpt_every >= 1, f'ckpt-every must be at least 1, not {cfg.ckpt_every}'),
-              (cfg.val_every >= 0, f'val-every must be >= 0, not {cfg.val_every}'), (cfg.warmup_steps >= 0, f'warmup-steps must be >= 0, not {cfg.warmup_steps}'),
+              (cfg.val_every >= 0, f'val-every must be >= 0, not {cfg.val_every}'),
+              (cfg.warmup_steps >= 0, f'warmup-steps must be >= 0, not {cfg.warmup_steps}'),
               (cfg.grad_clip is None or cfg.grad_clip > 0, f'grad-clip must be > 0 (or none), not {cfg.grad_clip}'),
               (cfg.snr_gamma is None or cfg.snr_gamma > 0, f'snr-gamma must be > 0 (or none), not {cfg.snr_gamma}'),
-              (cfg.weighting in FLOW_WEIGHTINGS, f"weighting must be one of {', '.join(FLOW_WEIGHTINGS)}, not {cfg.weighting!r}"),
+              (cfg.weighting in FLOW_WEIGHTINGS,
+               f"weighting must be one of {', '.join(FLOW_WEIGHTINGS)}, not {cfg.weighting!r}"),
               (0 <= cfg.uncond_prob < 1, f'uncond-prob must be in [0, 1), not {cfg.uncond_prob}'),
               (0 <= cfg.ema_decay < 1, f'ema-decay must be in [0, 1), not {cfg.ema_decay}'),
               (0 <= cfg.val_fraction < 1, f'val-fraction must be in [0, 1), not {cfg.val_fraction}'),
-              (cfg.mixed_precision in (None, 'no', 'fp16', 'bf16'), f"mixed precision must be 'no', 'fp16' or 'bf16', not {cfg.mixed_precision!r}")]
+              (cfg.mixed_precision in (None, 'no', 'fp16', 'bf16'),
+               f"mixed precision must be 'no', 'fp16' or 'bf16', not {cfg.mixed_precision!r}")]
     for ok, msg in checks:
         if not ok: raise ValueError(msg)
     return cfg
 
 # %% ../nbs/10_finetune.ipynb #ed89797d
 def make_accelerator(cfg: FinetuneConfig, report_to: str | None = None, logging_dir=None):
-    "The `Accelerator` of a run, logging to the trackers `report_to` under `logging_dir` (CPU data parallelism over gloo when launched as several processes without a GPU)."
+    """The `Accelerator` of a run, logging to the trackers `report_to` under `logging_dir` (CPU data
+    parallelism over gloo when launched as several processes without a GPU)."""
     from accelerate import Accelerator
     cpu_ddp = not torch.cuda.is_available() and int(os.environ.get('WORLD_SIZE', '1')) > 1
-    return Accelerator(mixed_precision=resolve_mixed_precision(cfg.mixed_precision), gradient_accumulation_steps=cfg.grad_accum,
-                       cpu=cpu_ddp, log_with=report_to, project_dir=logging_dir)
+    return Accelerator(mixed_precision=resolve_mixed_precision(cfg.mixed_precision),
+                       gradient_accumulation_steps=cfg.grad_accum, cpu=cpu_ddp, log_with=report_to,
+                       project_dir=logging_dir)
 
 # %% ../nbs/10_finetune.ipynb #0b58e74c
 def load_sets(data_dir, cfg: FinetuneConfig, unet, vae=None) -> tuple:
-    "(train set, held-out set or None) of the set in `data_dir`, checked against the denoiser `unet` (UNet or SD3 transformer) and the VAE's scaling factor."
+    """(train set, held-out set or None) of the set in `data_dir`, checked against the denoiser `unet` (UNet
+    or SD3 transformer) and the VAE's scaling factor."""
     ds = SynthSet(data_dir, 'train' if cfg.val_fraction > 0 else 'all', cfg.val_fraction, cfg.seed)
     val = SynthSet(data_dir, 'val', cfg.val_fraction, cfg.seed) if cfg.val_fraction > 0 else None
-    if cfg.sampling == 'weighted' and ds.weights is None: raise ValueError(f'sampling=\'weighted\' draws items in proportion to their records\' "weight": no record of {data_dir} has one')
+    if cfg.sampling == 'weighted' and ds.weights is None:
+        raise ValueError('sampling=\'weighted\' draws items in proportion to their records\' "weight": no '
+                         f'record of {data_dir} has one')
     c0, lat, uc = ds.cond[0], ds.latents[0], unet.config
     width = getattr(uc, 'cross_attention_dim', None) or getattr(uc, 'joint_attention_dim', None)
     if lat.shape[1] != uc.in_channels or c0['prompt_embeds'].shape[-1] != width:
-        raise ValueError(f'the set in {data_dir} does not fit this denoiser: latents {tuple(lat.shape[1:])}, embeddings '
-                         f'{tuple(c0["prompt_embeds"].shape)}; it wants {uc.in_channels} channels and {width}-wide embeddings')
+        raise ValueError(f'the set in {data_dir} does not fit this denoiser: latents '
+                         f'{tuple(lat.shape[1:])}, embeddings {tuple(c0["prompt_embeds"].shape)}; it wants '
+                         f'{uc.in_channels} channels and {width}-wide embeddings')
     sf = ds.info.get('vae_scaling_factor')
     if sf is not None and vae is not None and abs(sf - vae.config.scaling_factor) > 1e-6:
-        warnings.warn(f'the set was built with a VAE scaling factor of {sf}, this model uses {vae.config.scaling_factor}')
+        warnings.warn(f'the set was built with a VAE scaling factor of {sf}, this model uses '
+                      f'{vae.config.scaling_factor}')
     return ds, val
 
 # %% ../nbs/10_finetune.ipynb #1843c010
 def make_optimiser(unet, cfg: FinetuneConfig, text_encoder=None) -> tuple:
-    "AdamW over the trained parameters (no weight decay on DoRA magnitudes; a trained `text_encoder` at `cfg.text_encoder_lr`) and its learning-rate schedule."
+    """AdamW over the trained parameters (no weight decay on DoRA magnitudes; a trained `text_encoder` at
+    `cfg.text_encoder_lr`) and its learning-rate schedule."""
     from diffusers.optimization import get_scheduler
     named = [(n, p) for n, p in unet.named_parameters() if p.requires_grad]
     groups = [dict(params=[p for n, p in named if 'magnitude' not in n], weight_decay=cfg.weight_decay),
               dict(params=[p for n, p in named if 'magnitude' in n], weight_decay=0.0)]
-    if text_encoder is not None: groups.append(dict(params=list(text_encoder.parameters()), weight_decay=cfg.weight_decay, lr=cfg.text_encoder_lr or cfg.lr))
+    if text_encoder is not None:
+        groups.append(dict(params=list(text_encoder.parameters()), weight_decay=cfg.weight_decay,
+                           lr=cfg.text_encoder_lr or cfg.lr))
     opt = torch.optim.AdamW([g for g in groups if g['params']], lr=cfg.lr)
-    return opt, get_scheduler(cfg.lr_scheduler, opt, num_warmup_steps=cfg.warmup_steps, num_training_steps=cfg.max_steps)
+    return opt, get_scheduler(cfg.lr_scheduler, opt, num_warmup_steps=cfg.warmup_steps,
+                              num_training_steps=cfg.max_steps)
 
 # %% ../nbs/10_finetune.ipynb #51930e3a
 @dataclass
 class Run:
     "The state of a fine-tuning run between updates."
     acc: object; pipe: object; cfg: FinetuneConfig; out: Path; data: Path; ds: object; val_ds: object; validate: object
-    params: list; names: list; opt: object; lr_sched: object; noise_sched: object; null: object; model: object; aopt: object
+    params: list; names: list; opt: object; lr_sched: object; noise_sched: object; null: object
+    model: object; aopt: object
     ema: object; dtype: object; identity: dict
     state: dict = field(default_factory=lambda: dict(step=0, best_step=None, best_score=None, seconds=0.0))
     train_rows: list = field(default_factory=list)
@@ -135,7 +169,8 @@ class Run:
     def main(self) -> bool: return self.acc.is_main_process
 
 def _models(run: Run) -> dict:
-    "What `run` trains, by state-name prefix (`trained_models`): the denoiser, and the text encoder when it is trained too."
+    """What `run` trains, by state-name prefix (`trained_models`): the denoiser, and the text encoder when
+    it is trained too."""
     return trained_models(run.pipe, run.cfg.train_text_encoder)
 
 # %% ../nbs/10_finetune.ipynb #07e40abb
@@ -154,10 +189,14 @@ def run_identity(cfg, data_dir, base_model, processes, validate, init_from) -> d
 # %% ../nbs/10_finetune.ipynb #76731a47
 def open_run(acc, pipe, data_dir, out, cfg: FinetuneConfig, validate=None, resume: bool = False, base_model=None,
              init_from=None, images: tuple | None = None) -> Run:
-    "Step 1: check, load the set, add the adapter (or unfreeze every weight), build the optimiser, and restore the last checkpoint if resuming (`images`: `validation_settings`)."
+    """Step 1: check, load the set, add the adapter (or unfreeze every weight), build the optimiser, and
+    restore the last checkpoint if resuming (`images`: `validation_settings`)."""
     check_finetune_config(cfg)
-    if cfg.snr_gamma and is_flow_matching(pipe.scheduler): raise ValueError('snr-gamma weights a VP loss; SD3 weights its flow loss by weighting')
-    if cfg.train_text_encoder and pipeline_family(pipe) != 'sd': raise ValueError(f'train_text_encoder is built for SD 1.x/2.x (one CLIP text encoder), not {type(pipe).__name__}')
+    if cfg.snr_gamma and is_flow_matching(pipe.scheduler):
+        raise ValueError('snr-gamma weights a VP loss; SD3 weights its flow loss by weighting')
+    if cfg.train_text_encoder and pipeline_family(pipe) != 'sd':
+        raise ValueError('train_text_encoder is built for SD 1.x/2.x (one CLIP text encoder), not '
+                         f'{type(pipe).__name__}')
     out, data_dir = Path(out), Path(data_dir)
     base_model = base_model or getattr(pipe, 'name_or_path', None) or type(pipe).__name__
     identity = run_identity(cfg, data_dir, base_model, acc.num_processes, validate, init_from)
@@ -167,19 +206,23 @@ def open_run(acc, pipe, data_dir, out, cfg: FinetuneConfig, validate=None, resum
     ds, val_ds = load_sets(data_dir, cfg, unet, getattr(pipe, 'vae', None))
     (pipe if validate is not None or images else unet).to(acc.device)  # the whole pipeline when it samples or validates
     dtype, te = unet.dtype, pipe.text_encoder.to(acc.device) if cfg.train_text_encoder else None
-    params = unfreeze(unet) if cfg.adapter == 'full' else add_adapter(unet, lora_config(cfg.adapter, cfg.rank, cfg.alpha, cfg.dropout, cfg.targets), cfg.seed)
+    params = (unfreeze(unet) if cfg.adapter == 'full' else
+              add_adapter(unet, lora_config(cfg.adapter, cfg.rank, cfg.alpha, cfg.dropout, cfg.targets), cfg.seed))
     params += unfreeze(te) if te is not None else []
     models = trained_models(pipe, cfg.train_text_encoder)
     if init_from is not None: load_trained_state(models, init_from)  # continue an earlier adapter (multi-round MI-TUNE)
     if cfg.gradient_checkpointing: unet.enable_gradient_checkpointing()
     names = list(trained_state(models))
     opt, lr_sched = make_optimiser(unet, cfg, te)
-    ids = {k: prompt_ids(pipe, d.prompts) for k, d in (('train', ds), ('val', val_ds)) if d is not None and te is not None}
-    null = ({k: v[0] for k, v in prompt_ids(pipe, ['']).items()} if te is not None else empty_prompt_cond(pipe)) if cfg.uncond_prob > 0 else None
+    ids = {k: prompt_ids(pipe, d.prompts) for k, d in (('train', ds), ('val', val_ds))
+           if d is not None and te is not None}
+    null = (({k: v[0] for k, v in prompt_ids(pipe, ['']).items()} if te is not None else empty_prompt_cond(pipe))
+            if cfg.uncond_prob > 0 else None)
     model, *text_model, aopt = acc.prepare(unet, *([te] if te is not None else []), opt)
     ema = EMA(params, cfg.ema_decay) if cfg.ema_decay > 0 else None
-    run = Run(acc, pipe, cfg, out, data_dir, ds, val_ds, validate, params, names, opt, lr_sched, training_scheduler(pipe), null, model,
-              aopt, ema, dtype, identity, images=images, text_model=text_model[0] if text_model else None, prompt_ids=ids)
+    run = Run(acc, pipe, cfg, out, data_dir, ds, val_ds, validate, params, names, opt, lr_sched,
+              training_scheduler(pipe), null, model, aopt, ema, dtype, identity, images=images,
+              text_model=text_model[0] if text_model else None, prompt_ids=ids)
     restore(run, resume)
     return run
 
@@ -205,11 +248,15 @@ def restore(run: Run, resume: bool) -> None:
 
 # %% ../nbs/10_finetune.ipynb #42d82654
 def _micro_batch(run: Run, s: int, m: int) -> tuple:
-    "The batch of micro-batch `m` of update `s` on this process (on the device), its generator, and whether its latents are finite."
+    """The batch of micro-batch `m` of update `s` on this process (on the device), its generator, and
+    whether its latents are finite."""
     cfg, acc = run.cfg, run.acc
-    idx = (batch_indices(len(run.ds), s, m, cfg.batch_size, cfg.grad_accum, acc.process_index, acc.num_processes, cfg.seed) if cfg.sampling == 'epochs'
-           else weighted_batch_indices(run.ds.weights, s, m, cfg.batch_size, acc.process_index, acc.num_processes, cfg.seed))
-    b = run.ds.batch(idx) if run.text_model is None else with_prompt_ids(run.ds, run.ds.batch(idx), idx, run.prompt_ids['train'])
+    idx = (batch_indices(len(run.ds), s, m, cfg.batch_size, cfg.grad_accum, acc.process_index, acc.num_processes,
+                         cfg.seed) if cfg.sampling == 'epochs'
+           else weighted_batch_indices(run.ds.weights, s, m, cfg.batch_size, acc.process_index, acc.num_processes,
+                                       cfg.seed))
+    b = (run.ds.batch(idx) if run.text_model is None
+         else with_prompt_ids(run.ds, run.ds.batch(idx), idx, run.prompt_ids['train']))
     finite = bool(torch.isfinite(b['latents']).all())
     g = torch.Generator().manual_seed(derive_seed(cfg.seed, 'noise', s, m, acc.process_index))
     if run.null is not None: b = drop_prompts(b, run.null, cfg.uncond_prob, g)
@@ -217,12 +264,15 @@ def _micro_batch(run: Run, s: int, m: int) -> tuple:
     return {k: v.to(acc.device) for k, v in b.items()}, g, finite
 
 def _refuse_non_finite(run: Run, s: int, loss: float, norm: float, bad_data: float):
-    "Raise `FloatingPointError` (before the update is applied) if the loss or, outside fp16, the gradient norm is not finite."
+    """Raise `FloatingPointError` (before the update is applied) if the loss or, outside fp16, the gradient
+    norm is not finite."""
     if math.isfinite(loss) and (math.isfinite(norm) or run.acc.mixed_precision == 'fp16'): return
     last = checkpoints(run.out)
-    why = "the batch's latents are not finite: the set is corrupt" if bad_data else 'training diverged: lower the learning rate, or use fp32/bf16'
-    raise FloatingPointError(f'non-finite {"loss" if not math.isfinite(loss) else "gradient"} ({loss}) at update {s + 1}; {why}. '
-                             f'Stopped before applying it; last good checkpoint: {last[-1] if last else "none"}')
+    why = ("the batch's latents are not finite: the set is corrupt" if bad_data
+           else 'training diverged: lower the learning rate, or use fp32/bf16')
+    raise FloatingPointError(f'non-finite {"loss" if not math.isfinite(loss) else "gradient"} ({loss}) at '
+                             f'update {s + 1}; {why}. Stopped before applying it; last good checkpoint: '
+                             f'{last[-1] if last else "none"}')
 
 def train_update(run: Run, s: int) -> dict:
     "Step 2: update `s` (0-based): the micro-batches, the loss, the checks, the optimiser step; returns its log row."
@@ -249,13 +299,15 @@ def train_update(run: Run, s: int) -> dict:
 
 # %% ../nbs/10_finetune.ipynb #c5735124
 def validate_now(run: Run, step: int) -> dict:
-    "The validation row of update `step` (the EMA weights when there is one): score, losses, the validator's metrics, seconds."
+    """The validation row of update `step` (the EMA weights when there is one): score, losses, the
+    validator's metrics, seconds."""
     unet, te = denoiser(run.pipe), run.pipe.text_encoder if run.text_model is not None else None
     set_training(_models(run), False); row = dict(step=step)
     with torch.no_grad(), run.acc.autocast(), (run.ema.applied() if run.ema is not None else nullcontext()):
         if run.validate is not None: row.update(run.validate(run.pipe))
         if run.val_ds is not None:
-            row['val_loss'] = validation_loss(unet, run.noise_sched, run.val_ds, run.cfg.batch_size, run.cfg.seed, run.dtype, te, run.prompt_ids.get('val'))
+            row['val_loss'] = validation_loss(unet, run.noise_sched, run.val_ds, run.cfg.batch_size,
+                                              run.cfg.seed, run.dtype, te, run.prompt_ids.get('val'))
     set_training(_models(run))
     if 'score' not in row and 'val_loss' in row: row['score'] = -row['val_loss']
     last = int(run.val_rows[-1]['step']) if run.val_rows else 0
@@ -271,7 +323,8 @@ def _record_validation(run: Run, row: dict) -> None:
     append_row(run.out / 'val_log.csv', row, val_fields(run.val_rows)); log_row(run.acc, row, 'val/')
     sc = row.get('score')
     if sc is None or (row['step'] == 0 and not run.cfg.base_eligible): return
-    if run.state['best_score'] is None or float(sc) > run.state['best_score']: run.state.update(best_step=row['step'], best_score=float(sc))
+    if run.state['best_score'] is None or float(sc) > run.state['best_score']:
+        run.state.update(best_step=row['step'], best_score=float(sc))
 
 def _checkpoint(run: Run, step: int) -> None:
     "Write update `step`'s checkpoint (adapter, EMA, optimiser, state) and keep only it and the best one."
@@ -290,7 +343,9 @@ def after_update(run: Run, row: dict) -> None:
     if run.main: append_row(run.out / 'train_log.csv', row, TRAIN_FIELDS)
     due = step == cfg.max_steps or (cfg.val_every > 0 and step % cfg.val_every == 0)
     do_val = due and validation_kind(cfg, run.validate) != 'none'
-    if due and run.images and run.main: save_validation_images(run.acc, run.pipe, run.out, step, *run.images, cfg.seed, run.ema)  # no score, no checkpoint
+    if due and run.images and run.main:
+        # no score, no checkpoint
+        save_validation_images(run.acc, run.pipe, run.out, step, *run.images, cfg.seed, run.ema)
     if not (do_val or step % cfg.ckpt_every == 0 or step == cfg.max_steps): return
     if run.main:
         if do_val: _record_validation(run, validate_now(run, step))
@@ -305,11 +360,15 @@ def _load_selected(run: Run, step: int) -> None:
 
 def results(run: Run, chosen: int, best) -> dict:
     "The results of a finished run: settings, selection, losses, validations, time."
-    num = lambda r: {k: (None if v in (None, '') else int(v) if k == 'step' else float(v)) for k, v in r.items() if k != 'seconds'}
-    res = dict(out=str(run.out), steps=run.cfg.max_steps, selected_step=chosen, selected_by='validation' if best is not None else 'last update',
-               validation=validation_kind(run.cfg, run.validate), final_loss=float(run.train_rows[-1]['loss']) if run.train_rows else None,
-               seconds=round(run.state.get('seconds') or time.time() - run.t0, 1), processes=run.acc.num_processes,
-               mixed_precision=run.acc.mixed_precision, base_model=run.identity['base_model'], data=str(run.data), items=len(run.ds),
+    num = lambda r: {k: (None if v in (None, '') else int(v) if k == 'step' else float(v))
+                     for k, v in r.items() if k != 'seconds'}
+    res = dict(out=str(run.out), steps=run.cfg.max_steps, selected_step=chosen,
+               selected_by='validation' if best is not None else 'last update',
+               validation=validation_kind(run.cfg, run.validate),
+               final_loss=float(run.train_rows[-1]['loss']) if run.train_rows else None,
+               seconds=round(run.state.get('seconds') or time.time() - run.t0, 1),
+               processes=run.acc.num_processes, mixed_precision=run.acc.mixed_precision,
+               base_model=run.identity['base_model'], data=str(run.data), items=len(run.ds),
                config=asdict(run.cfg))
     if run.val_rows:
         res['val_base'] = num(run.val_rows[0])
@@ -319,14 +378,16 @@ def results(run: Run, chosen: int, best) -> dict:
 
 # %% ../nbs/10_finetune.ipynb #85448717
 def finish_run(run: Run, load_hint: str | None = None) -> dict:
-    "Step 4: select the best checkpoint, load it into the UNet, and write the adapter (or the weights), last/, the card, the plot and finetune.json."
+    """Step 4: select the best checkpoint, load it into the UNet, and write the adapter (or the weights),
+    last/, the card, the plot and finetune.json."""
     run.acc.wait_for_everyone()
     cks = checkpoints(run.out)
     best = json.loads((cks[-1] / 'state.json').read_text())['best_step'] if cks else None
     chosen = best if best is not None else run.cfg.max_steps
     if run.main: shutil.rmtree(run.out / 'last', ignore_errors=True)  # one a run had before it was continued is stale
     if run.main and chosen != run.cfg.max_steps:
-        _load_selected(run, run.cfg.max_steps); save_trained(run.pipe, run.out / 'last', run.cfg.adapter, run.cfg.train_text_encoder)
+        _load_selected(run, run.cfg.max_steps)
+        save_trained(run.pipe, run.out / 'last', run.cfg.adapter, run.cfg.train_text_encoder)
     _load_selected(run, chosen)
     res = results(run, chosen, best)
     if run.main:
@@ -342,10 +403,13 @@ def finetune(pipe, data_dir, out_dir, cfg: FinetuneConfig | None = None, *, vali
              stop_after: int | None = None, base_model: str | None = None, progress: bool = True, init_from=None,
              load_hint: str | None = None, report_to: str | None = None, validation_prompts: list | None = None,
              validation_images: int = 4, validation_call: dict | None = None) -> dict:
-    "Train a LoRA/DoRA adapter (or, `cfg.adapter='full'`, every weight) of the denoiser (`pipe.unet`, SD3: `pipe.transformer`) with the set in `data_dir`; write checkpoints, logs and the result to `out_dir`; returns the results."
+    """Train a LoRA/DoRA adapter (or, `cfg.adapter='full'`, every weight) of the denoiser (`pipe.unet`, SD3:
+    `pipe.transformer`) with the set in `data_dir`; write checkpoints, logs and the result to `out_dir`;
+    returns the results."""
     from tqdm.auto import tqdm
     cfg = check_finetune_config(cfg or FinetuneConfig())
-    images = validation_settings(validation_prompts, validation_images, validation_call)  # checked before anything is loaded
+    # checked before anything is loaded
+    images = validation_settings(validation_prompts, validation_images, validation_call)
     acc = make_accelerator(cfg, check_report_to(report_to), Path(out_dir) / 'logs')
     keep, sampling = {'unet', 'transformer', 'text_encoder' * cfg.train_text_encoder}, validate is not None or images
     with folder_lock(out_dir, 'fine-tuning run', enabled=acc.is_main_process), idle_on_cpu(pipe, keep, not sampling):
@@ -357,16 +421,21 @@ def finetune(pipe, data_dir, out_dir, cfg: FinetuneConfig | None = None, *, vali
             if start == 0 and validation_kind(cfg, validate) != 'none' and run.main:  # the untuned model, for reference
                 _record_validation(run, validate_now(run, 0))
                 if cfg.base_eligible: _checkpoint(run, 0)  # so that it can be selected like any other update
-            if start == 0 and run.images and run.main: save_validation_images(acc, pipe, run.out, 0, *run.images, cfg.seed, run.ema)
+            if start == 0 and run.images and run.main:
+                save_validation_images(acc, pipe, run.out, 0, *run.images, cfg.seed, run.ema)
             acc.wait_for_everyone()
-            bar = tqdm(range(start, cfg.max_steps), initial=start, total=cfg.max_steps, disable=not (progress and run.main), desc='finetune')
+            bar = tqdm(range(start, cfg.max_steps), initial=start, total=cfg.max_steps,
+                       disable=not (progress and run.main), desc='finetune')
             for s in bar:
                 row = oom_backoff(lambda: train_update(run, s), acc, run.aopt, run.state, cfg.batch_size)
                 after_update(run, row)
                 if progress and run.main: bar.set_postfix(loss=row['loss'])
-                if stop_after is not None and row['step'] >= stop_after: return dict(out=str(run.out), stopped_at=row['step'])
+                if stop_after is not None and row['step'] >= stop_after:
+                    return dict(out=str(run.out), stopped_at=row['step'])
         finally:
-            for m in [run.model] + ([run.text_model] if run.text_model is not None else []): acc.unwrap_model(m, keep_fp32_wrapper=False)
+            for m in [run.model] + ([run.text_model] if run.text_model is not None else []):
+                acc.unwrap_model(m, keep_fp32_wrapper=False)
             set_training(_models(run), False)
-            for t in acc.trackers: t.finish()  # not acc.end_training(): it also ends the process group finish_run and a next round need
+            # not acc.end_training(): it also ends the process group finish_run and a next round need
+            for t in acc.trackers: t.finish()
         return finish_run(run, load_hint)

@@ -17,13 +17,16 @@ __all__ = ['OPENCLIP_H', 'CLIP_L', 'OPENCLIP_BIGG', 'REAL_CONFIGS', 'BLIP_WORDS'
 def _clip_config(tokenizer, width: int, layers: int = 2, heads: int = 2, projection_dim: int | None = None):
     "A small `CLIPTextConfig` whose special-token ids are `tokenizer`'s (the pooled output reads the end token)."
     from transformers import CLIPTextConfig
-    return CLIPTextConfig(vocab_size=len(tokenizer), hidden_size=width, intermediate_size=2 * width, num_hidden_layers=layers,
-                          num_attention_heads=heads, max_position_embeddings=tokenizer.model_max_length,
+    return CLIPTextConfig(vocab_size=len(tokenizer), hidden_size=width, intermediate_size=2 * width,
+                          num_hidden_layers=layers, num_attention_heads=heads,
+                          max_position_embeddings=tokenizer.model_max_length,
                           bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
                           pad_token_id=tokenizer.pad_token_id, projection_dim=projection_dim or width)
 
 def tiny_sd_pipeline(seed: int = 0, prediction_type: str = 'epsilon', max_length: int = 16):
-    "A tiny random-weight `StableDiffusionPipeline` (the lab architecture: 32x32 images, 8x8x4 latents, DDIM); `prediction_type='v_prediction'` makes it SD-2-v-like; `max_length=77` gives it SD's prompt window."
+    """A tiny random-weight `StableDiffusionPipeline` (the lab architecture: 32x32 images, 8x8x4 latents,
+    DDIM); `prediction_type='v_prediction'` makes it SD-2-v-like; `max_length=77` gives it SD's prompt
+    window."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         pipe = build_pipeline(LabConfig(max_length=max_length))
@@ -33,31 +36,36 @@ def tiny_sd_pipeline(seed: int = 0, prediction_type: str = 'epsilon', max_length
 
 # %% ../nbs/19_fixtures.ipynb #e7af2589
 def tiny_sdxl_pipeline(seed: int = 0, max_length: int = 16):
-    "A tiny random-weight `StableDiffusionXLPipeline` (32x32 images, 8x8x4 latents, SDXL's Euler sampler) built offline from the real classes."
+    """A tiny random-weight `StableDiffusionXLPipeline` (32x32 images, 8x8x4 latents, SDXL's Euler sampler)
+    built offline from the real classes."""
     from diffusers import StableDiffusionXLPipeline, UNet2DConditionModel, EulerDiscreteScheduler
     from transformers import CLIPTextModel, CLIPTextModelWithProjection
     tok, width, time_dim = lab_tokenizer(max_length=max_length), 32, 8
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         te1, te2 = CLIPTextModel(_clip_config(tok, width)), CLIPTextModelWithProjection(_clip_config(tok, width))
-        unet = UNet2DConditionModel(sample_size=8, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(32, 64),
+        unet = UNet2DConditionModel(sample_size=8, in_channels=4, out_channels=4, layers_per_block=1,
+                                    block_out_channels=(32, 64),
                                     down_block_types=('DownBlock2D', 'CrossAttnDownBlock2D'),
-                                    up_block_types=('CrossAttnUpBlock2D', 'UpBlock2D'), attention_head_dim=(2, 4),
-                                    cross_attention_dim=2 * width, use_linear_projection=True, norm_num_groups=16,
+                                    up_block_types=('CrossAttnUpBlock2D', 'UpBlock2D'),
+                                    attention_head_dim=(2, 4), cross_attention_dim=2 * width,
+                                    use_linear_projection=True, norm_num_groups=16,
                                     addition_embed_type='text_time', addition_time_embed_dim=time_dim,
                                     projection_class_embeddings_input_dim=width + 6 * time_dim)
         vae = build_vae()
     keys = ('num_train_timesteps', 'beta_start', 'beta_end', 'beta_schedule', 'prediction_type', 'steps_offset')
     sched = EulerDiscreteScheduler(**{k: SCHEDULER_CONFIG[k] for k in keys}, timestep_spacing='leading')
-    pipe = StableDiffusionXLPipeline(vae=vae, text_encoder=te1, text_encoder_2=te2, tokenizer=tok, tokenizer_2=tok, unet=unet,
-                                     scheduler=sched, force_zeros_for_empty_prompt=True, add_watermarker=False)
+    pipe = StableDiffusionXLPipeline(vae=vae, text_encoder=te1, text_encoder_2=te2, tokenizer=tok,
+                                     tokenizer_2=tok, unet=unet, scheduler=sched,
+                                     force_zeros_for_empty_prompt=True, add_watermarker=False)
     for m in (pipe.vae, pipe.text_encoder, pipe.text_encoder_2, pipe.unet): m.eval()
     pipe.set_progress_bar_config(disable=True)
     return pipe
 
 # %% ../nbs/19_fixtures.ipynb #60cfb2d8
 def t5_tokenizer(max_length: int = 256):
-    "A small T5-style unigram tokenizer (the lab words, single characters, `<pad>`/`</s>`/`<unk>`) built offline with `tokenizers`."
+    """A small T5-style unigram tokenizer (the lab words, single characters, `<pad>`/`</s>`/`<unk>`) built
+    offline with `tokenizers`."""
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, decoders, processors
     from transformers import T5TokenizerFast
     pieces = [('<pad>', 0.0), ('</s>', 0.0), ('<unk>', 0.0)] + [('\u2581' + w, -1.0) for w in lab_words()]
@@ -66,20 +74,24 @@ def t5_tokenizer(max_length: int = 256):
     tok.normalizer = normalizers.Lowercase()
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement='\u2581', prepend_scheme='always')
     tok.decoder = decoders.Metaspace(replacement='\u2581', prepend_scheme='always')
-    tok.post_processor = processors.TemplateProcessing(single='$A </s>', pair='$A </s> $B </s>', special_tokens=[('</s>', 1)])
+    tok.post_processor = processors.TemplateProcessing(single='$A </s>', pair='$A </s> $B </s>',
+                                                       special_tokens=[('</s>', 1)])
     return T5TokenizerFast(tokenizer_object=tok, eos_token='</s>', unk_token='<unk>', pad_token='<pad>', extra_ids=0,
                            model_max_length=max_length)
 
 # %% ../nbs/19_fixtures.ipynb #dcd31dd4
 def _t5_encoder(tokenizer, width: int = 64):
     from transformers import T5Config, T5EncoderModel
-    return T5EncoderModel(T5Config(vocab_size=len(tokenizer), d_model=width, d_kv=8, d_ff=2 * width, num_layers=2, num_heads=4,
-                                   relative_attention_num_buckets=8, relative_attention_max_distance=16, pad_token_id=0,
-                                   eos_token_id=1, decoder_start_token_id=0))
+    return T5EncoderModel(T5Config(vocab_size=len(tokenizer), d_model=width, d_kv=8, d_ff=2 * width,
+                                   num_layers=2, num_heads=4, relative_attention_num_buckets=8,
+                                   relative_attention_max_distance=16, pad_token_id=0, eos_token_id=1,
+                                   decoder_start_token_id=0))
 
 def tiny_sd3_pipeline(seed: int = 0, max_length: int = 16):
-    "A tiny random-weight `StableDiffusion3Pipeline` (32x32 images, 8x8x16 latents, flow-matching Euler) built offline from the real classes."
-    from diffusers import StableDiffusion3Pipeline, SD3Transformer2DModel, AutoencoderKL, FlowMatchEulerDiscreteScheduler
+    """A tiny random-weight `StableDiffusion3Pipeline` (32x32 images, 8x8x16 latents, flow-matching Euler)
+    built offline from the real classes."""
+    from diffusers import (StableDiffusion3Pipeline, SD3Transformer2DModel, AutoencoderKL,
+                           FlowMatchEulerDiscreteScheduler)
     from transformers import CLIPTextModelWithProjection
     tok, t5, width = lab_tokenizer(max_length=max_length), t5_tokenizer(), 32
     with torch.random.fork_rng(devices=[]):
@@ -88,15 +100,18 @@ def tiny_sd3_pipeline(seed: int = 0, max_length: int = 16):
         te3 = _t5_encoder(t5, 2 * width)
         transformer = SD3Transformer2DModel(sample_size=8, patch_size=2, in_channels=16, out_channels=16, num_layers=2,
                                             attention_head_dim=8, num_attention_heads=4, joint_attention_dim=2 * width,
-                                            caption_projection_dim=32, pooled_projection_dim=2 * width, pos_embed_max_size=16,
-                                            qk_norm='rms_norm', dual_attention_layers=(0,))
+                                            caption_projection_dim=32, pooled_projection_dim=2 * width,
+                                            pos_embed_max_size=16, qk_norm='rms_norm',
+                                            dual_attention_layers=(0,))
         vae = AutoencoderKL(in_channels=3, out_channels=3, down_block_types=('DownEncoderBlock2D',) * 3,
-                            up_block_types=('UpDecoderBlock2D',) * 3, block_out_channels=(16, 32, 64), layers_per_block=1,
-                            latent_channels=16, norm_num_groups=16, sample_size=32, scaling_factor=1.5305, shift_factor=0.0609,
-                            use_quant_conv=False, use_post_quant_conv=False)
-    pipe = StableDiffusion3Pipeline(transformer=transformer, scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0), vae=vae,
-                                    text_encoder=te1, tokenizer=tok, text_encoder_2=te2, tokenizer_2=tok, text_encoder_3=te3,
-                                    tokenizer_3=t5)
+                            up_block_types=('UpDecoderBlock2D',) * 3, block_out_channels=(16, 32, 64),
+                            layers_per_block=1, latent_channels=16, norm_num_groups=16, sample_size=32,
+                            scaling_factor=1.5305, shift_factor=0.0609, use_quant_conv=False,
+                            use_post_quant_conv=False)
+    pipe = StableDiffusion3Pipeline(transformer=transformer,
+                                    scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0), vae=vae,
+                                    text_encoder=te1, tokenizer=tok, text_encoder_2=te2, tokenizer_2=tok,
+                                    text_encoder_3=te3, tokenizer_3=t5)
     for m in (vae, te1, te2, te3, transformer): m.eval()
     pipe.set_progress_bar_config(disable=True)
     return pipe
@@ -215,15 +230,18 @@ def fresh_python(code: str, hashseed: str | None) -> str:
 
 # %% ../nbs/19_fixtures.ipynb #d9a0fa42
 def tiny_clip(seed: int = 0):
-    "A tiny random-weight `CLIPModel` and its `CLIPProcessor` (32 px images, the lab CLIP tokenizer with a 77-token window), built offline."
+    """A tiny random-weight `CLIPModel` and its `CLIPProcessor` (32 px images, the lab CLIP tokenizer with a
+    77-token window), built offline."""
     from transformers import CLIPConfig, CLIPModel, CLIPProcessor, CLIPImageProcessor
     tok = lab_tokenizer(max_length=77)
     text = _clip_config(tok, 32).to_dict()
-    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=32, patch_size=8)
+    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                  image_size=32, patch_size=8)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=32)).eval()
-    proc = CLIPProcessor(image_processor=CLIPImageProcessor(size={'shortest_edge': 32}, crop_size={'height': 32, 'width': 32}),
+    proc = CLIPProcessor(image_processor=CLIPImageProcessor(size={'shortest_edge': 32},
+                                                            crop_size={'height': 32, 'width': 32}),
                          tokenizer=tok)
     return model, proc
 
@@ -231,10 +249,12 @@ def tiny_clip(seed: int = 0):
 BLIP_WORDS = ('yes', 'no', '?', 'bench', 'car', 'bowl', 'cup', 'dog', 'cat', 'book', 'apple')
 
 def bert_tokenizer(words=(), max_length: int = 64):
-    "A BERT word-piece tokenizer for the lab words and `words` (plus single characters and their '##' pieces), with BLIP's `[DEC]` and `[ENC]`."
+    """A BERT word-piece tokenizer for the lab words and `words` (plus single characters and their '##'
+    pieces), with BLIP's `[DEC]` and `[ENC]`."""
     import tempfile
     from transformers import BertTokenizer
-    vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] + list(dict.fromkeys([*lab_words(), *words, *'abcdefghijklmnopqrstuvwxyz']))
+    vocab = (['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']
+             + list(dict.fromkeys([*lab_words(), *words, *'abcdefghijklmnopqrstuvwxyz'])))
     vocab += ['##' + c for c in 'abcdefghijklmnopqrstuvwxyz']
     with tempfile.TemporaryDirectory() as d:
         (Path(d) / 'vocab.txt').write_text('\n'.join(vocab) + '\n')
@@ -242,14 +262,18 @@ def bert_tokenizer(words=(), max_length: int = 64):
                              model_max_length=max_length)
 
 def tiny_blip_vqa(seed: int = 0):
-    "A tiny random-weight `BlipForQuestionAnswering` and its `BlipProcessor` (BERT tokenizer with `[DEC]`/`[ENC]`/yes/no), built offline."
+    """A tiny random-weight `BlipForQuestionAnswering` and its `BlipProcessor` (BERT tokenizer with
+    `[DEC]`/`[ENC]`/yes/no), built offline."""
     from transformers import BlipConfig, BlipForQuestionAnswering, BlipProcessor, BlipImageProcessor
     tok = bert_tokenizer(BLIP_WORDS)
-    text = dict(vocab_size=len(tok), hidden_size=32, encoder_hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                num_attention_heads=2, max_position_embeddings=64, bos_token_id=tok.bos_token_id, pad_token_id=tok.pad_token_id,
-                sep_token_id=tok.sep_token_id, initializer_range=0.2)  # larger than BLIP's initial weights (vision: 1e-10), so
-    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=32, patch_size=16,
-                  initializer_range=0.2)  # that a random model's answers visibly depend on the image and the question
+    # initializer_range: larger than BLIP's initial weights (vision: 1e-10), so that a random model's answers
+    # visibly depend on the image and the question
+    text = dict(vocab_size=len(tok), hidden_size=32, encoder_hidden_size=32, intermediate_size=64,
+                num_hidden_layers=2, num_attention_heads=2, max_position_embeddings=64,
+                bos_token_id=tok.bos_token_id, pad_token_id=tok.pad_token_id, sep_token_id=tok.sep_token_id,
+                initializer_range=0.2)
+    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                  image_size=32, patch_size=16, initializer_range=0.2)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = BlipForQuestionAnswering(BlipConfig(text_config=text, vision_config=vision)).eval()

@@ -21,14 +21,17 @@ def unet_kwargs(batch: dict, dtype) -> dict:
     "The UNet's conditioning arguments from a batch: `encoder_hidden_states`, and SDXL's `added_cond_kwargs`."
     kw = dict(encoder_hidden_states=batch['prompt_embeds'].to(dtype))
     if 'pooled_prompt_embeds' in batch:
-        kw['added_cond_kwargs'] = dict(text_embeds=batch['pooled_prompt_embeds'].to(dtype), time_ids=batch['add_time_ids'].to(dtype))
+        kw['added_cond_kwargs'] = dict(text_embeds=batch['pooled_prompt_embeds'].to(dtype),
+                                       time_ids=batch['add_time_ids'].to(dtype))
     return kw
 
 def vp_draws(scheduler, latents: torch.Tensor, generator: torch.Generator, noise_offset: float = 0.0) -> dict:
     "The random draws of `denoise_loss` on `latents` (noise, uniform timesteps), from `generator` on its device."
     lat = latents; dev, n, gdev = lat.device, len(lat), generator.device
     noise = torch.randn(lat.shape, generator=generator, device=gdev).to(dev)
-    if noise_offset: noise = noise + noise_offset * torch.randn(n, lat.shape[1], 1, 1, generator=generator, device=gdev).to(dev)
+    if noise_offset:
+        noise = noise + noise_offset * torch.randn(n, lat.shape[1], 1, 1, generator=generator,
+                                                   device=gdev).to(dev)
     t = torch.randint(0, scheduler.config.num_train_timesteps, (n,), generator=generator, device=gdev).to(dev)
     return dict(noise=noise, t=t)
 
@@ -55,8 +58,10 @@ FLOW_WEIGHTINGS = ('logit_normal', 'mode', 'cosmap', 'sigma_sqrt', 'none')
 
 def flow_density(n: int, weighting: str, generator: torch.Generator, logit_mean: float = 0.0, logit_std: float = 1.0,
                  mode_scale: float = 1.29) -> torch.Tensor:
-    "`n` draws u in (0, 1) from SD3's timestep density of `weighting` (logit-normal, 'mode', else uniform), from `generator` on its device."
-    if weighting not in FLOW_WEIGHTINGS: raise ValueError(f"weighting must be one of {', '.join(FLOW_WEIGHTINGS)}, not {weighting!r}")
+    """`n` draws u in (0, 1) from SD3's timestep density of `weighting` (logit-normal, 'mode', else
+    uniform), from `generator` on its device."""
+    if weighting not in FLOW_WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {', '.join(FLOW_WEIGHTINGS)}, not {weighting!r}")
     gdev = generator.device
     if weighting == 'logit_normal':
         return torch.sigmoid(torch.normal(logit_mean, logit_std, (n,), generator=generator, device=gdev))
@@ -69,7 +74,9 @@ def flow_draws(scheduler, latents: torch.Tensor, generator: torch.Generator, wei
     "The random draws of `flow_loss` on `latents` (noise, training-step indices from `flow_density`), from `generator`."
     lat = latents; dev, n, gdev, T = lat.device, len(lat), generator.device, scheduler.config.num_train_timesteps
     noise = torch.randn(lat.shape, generator=generator, device=gdev).to(dev)
-    if noise_offset: noise = noise + noise_offset * torch.randn(n, lat.shape[1], 1, 1, generator=generator, device=gdev).to(dev)
+    if noise_offset:
+        noise = noise + noise_offset * torch.randn(n, lat.shape[1], 1, 1, generator=generator,
+                                                   device=gdev).to(dev)
     idx = (flow_density(n, weighting, generator, logit_mean, logit_std, mode_scale) * T).long().clamp(0, T - 1).cpu()
     return dict(noise=noise, idx=idx)
 
@@ -85,10 +92,12 @@ def flow_loss(transformer, scheduler, batch: dict, generator: torch.Generator, w
     sigma, t = scheduler.sigmas[idx].to(dev, torch.float32), scheduler.timesteps[idx].to(dev)
     s = sigma.view(-1, *[1] * (lat.ndim - 1))
     dtype = dtype or lat.dtype
-    pred = transformer(hidden_states=((1 - s) * lat + s * noise).to(dtype), timestep=t, encoder_hidden_states=batch['prompt_embeds'].to(dtype),
+    pred = transformer(hidden_states=((1 - s) * lat + s * noise).to(dtype), timestep=t,
+                       encoder_hidden_states=batch['prompt_embeds'].to(dtype),
                        pooled_projections=batch['pooled_prompt_embeds'].to(dtype)).sample
     err = (pred.float() - (noise - lat).float()).pow(2).mean(dim=tuple(range(1, lat.ndim)))
-    w = {'sigma_sqrt': sigma ** -2.0, 'cosmap': 2 / (math.pi * (1 - 2 * sigma + 2 * sigma ** 2))}.get(weighting, torch.ones_like(sigma))
+    w = {'sigma_sqrt': sigma ** -2.0,
+         'cosmap': 2 / (math.pi * (1 - 2 * sigma + 2 * sigma ** 2))}.get(weighting, torch.ones_like(sigma))
     return (w * err).mean()
 
 def training_draws(scheduler, latents, generator, noise_offset: float = 0.0, weighting: str = 'logit_normal') -> dict:
@@ -98,23 +107,27 @@ def training_draws(scheduler, latents, generator, noise_offset: float = 0.0, wei
     return vp_draws(scheduler, latents, generator, noise_offset)
 
 def training_loss(model, scheduler, batch: dict, generator: torch.Generator, dtype=None, snr_gamma: float | None = None,
-                  noise_offset: float = 0.0, weighting: str = 'logit_normal', logit_mean: float = 0.0, logit_std: float = 1.0,
-                  mode_scale: float = 1.29, draws: dict | None = None) -> torch.Tensor:
-    "The loss the denoiser was trained with: `flow_loss` for a flow-matching `scheduler` (SD3), `denoise_loss` otherwise."
+                  noise_offset: float = 0.0, weighting: str = 'logit_normal', logit_mean: float = 0.0,
+                  logit_std: float = 1.0, mode_scale: float = 1.29, draws: dict | None = None) -> torch.Tensor:
+    """The loss the denoiser was trained with: `flow_loss` for a flow-matching `scheduler` (SD3),
+    `denoise_loss` otherwise."""
     if is_flow_matching(scheduler):
         return flow_loss(model, scheduler, batch, generator, weighting, logit_mean, logit_std, mode_scale, noise_offset,
                          dtype, draws)
     return denoise_loss(model, scheduler, batch, generator, snr_gamma, noise_offset, dtype, draws)
 
 def training_scheduler(pipe):
-    "A fresh scheduler of the noise process `pipe`'s denoiser was trained with: DDPM for SD/SDXL, flow-matching Euler (training sigmas) for SD3."
+    """A fresh scheduler of the noise process `pipe`'s denoiser was trained with: DDPM for SD/SDXL,
+    flow-matching Euler (training sigmas) for SD3."""
     from diffusers import DDPMScheduler, FlowMatchEulerDiscreteScheduler
-    return (FlowMatchEulerDiscreteScheduler if is_flow_matching(pipe.scheduler) else DDPMScheduler).from_config(pipe.scheduler.config)
+    return (FlowMatchEulerDiscreteScheduler if is_flow_matching(pipe.scheduler)
+            else DDPMScheduler).from_config(pipe.scheduler.config)
 
 # %% ../nbs/08a_losses.ipynb #477604d5
 @torch.no_grad()
 def empty_prompt_cond(pipe) -> dict:
-    "The conditioning of the empty prompt, as the pipeline builds it for the unconditional branch (SDXL: zeros if it forces them)."
+    """The conditioning of the empty prompt, as the pipeline builds it for the unconditional branch (SDXL:
+    zeros if it forces them)."""
     dev = pipe.text_encoder.device if getattr(pipe, 'text_encoder', None) is not None else 'cpu'
     family = pipeline_family(pipe)
     extra = dict(prompt_2=None, prompt_3=None) if family == 'sd3' else {}
@@ -122,7 +135,8 @@ def empty_prompt_cond(pipe) -> dict:
     emb = out[0].float().cpu()[0]
     if family == 'sd': return dict(prompt_embeds=emb)
     pooled = out[2].float().cpu()[0]
-    if family == 'sdxl' and getattr(pipe.config, 'force_zeros_for_empty_prompt', False): emb, pooled = torch.zeros_like(emb), torch.zeros_like(pooled)
+    if family == 'sdxl' and getattr(pipe.config, 'force_zeros_for_empty_prompt', False):
+        emb, pooled = torch.zeros_like(emb), torch.zeros_like(pooled)
     return dict(prompt_embeds=emb, pooled_prompt_embeds=pooled)
 
 def drop_prompts(batch: dict, null: dict, p: float, generator: torch.Generator) -> dict:
@@ -191,14 +205,18 @@ def oom_backoff(update, acc, optimizer, state: dict, most: int):
 
 # %% ../nbs/08a_losses.ipynb #0c369b92
 @torch.no_grad()
-def validation_loss(unet, scheduler, ds, batch_size: int = 32, seed: int = 0, dtype=None, text_encoder=None, ids=None) -> float:
-    "Mean plain loss (denoising, or flow matching at uniform t) on all of the set `ds` (a `SynthSet`), with the same timesteps and noise at every call (a trained `text_encoder` embeds the prompts' token `ids`)."
+def validation_loss(unet, scheduler, ds, batch_size: int = 32, seed: int = 0, dtype=None, text_encoder=None,
+                    ids=None) -> float:
+    """Mean plain loss (denoising, or flow matching at uniform t) on all of the set `ds` (a `SynthSet`),
+    with the same timesteps and noise at every call (a trained `text_encoder` embeds the prompts' token
+    `ids`)."""
     g = torch.Generator().manual_seed(derive_seed(seed, 'val-loss'))
     dev = next(unet.parameters()).device
     tot = 0.
     for i in range(0, len(ds), batch_size):
         idx = range(i, min(i + batch_size, len(ds)))
-        b = {k: v.to(dev) for k, v in (ds.batch(idx) if text_encoder is None else with_prompt_ids(ds, ds.batch(idx), idx, ids)).items()}
+        b = {k: v.to(dev) for k, v in (ds.batch(idx) if text_encoder is None
+                                       else with_prompt_ids(ds, ds.batch(idx), idx, ids)).items()}
         if text_encoder is not None: b = encode_ids(text_encoder, b)
         tot += training_loss(unet, scheduler, b, g, dtype, weighting='none').item() * len(b['latents'])
     return tot / len(ds)

@@ -16,7 +16,8 @@ __all__ = ['default_device', 'half_dtype', 'default_dtype', 'cgroup_cpu_limit', 
 def default_device() -> torch.device:
     "The best available device: CUDA, then Apple MPS, then CPU."
     if torch.cuda.is_available(): return torch.device('cuda')
-    if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
+    if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available():
+        return torch.device('mps')
     return torch.device('cpu')
 
 def half_dtype(capability) -> torch.dtype:
@@ -65,7 +66,8 @@ def cpu_times(text: str) -> dict:
     out = {}
     for line in text.splitlines():
         head, *vals = line.split() or ['']
-        if head.startswith('cpu') and head[3:].isdigit(): out[int(head[3:])] = tuple(int(v) for v in (vals + ['0'] * 8)[:8])
+        if head.startswith('cpu') and head[3:].isdigit():
+            out[int(head[3:])] = tuple(int(v) for v in (vals + ['0'] * 8)[:8])
     return out
 
 def busy_between(before: dict, after: dict, cpus, count_nice: bool = False) -> float:
@@ -81,7 +83,8 @@ def _affinity() -> set:
     return os.sched_getaffinity(0) if hasattr(os, 'sched_getaffinity') else set(range(os.cpu_count() or 1))
 
 def busy_cpus(seconds: float = 0.25, cpus=None, stat='/proc/stat') -> float:
-    "How many of `cpus` (default: this process's) other work keeps busy, over `seconds`; 0.0 where `stat` is unreadable."
+    """How many of `cpus` (default: this process's) other work keeps busy, over `seconds`; 0.0 where `stat`
+    is unreadable."""
     import time
     cpus = _affinity() if cpus is None else cpus
     try:
@@ -115,7 +118,8 @@ def physical_cores(cpus=None) -> int:
     return len(cores) or len(cpus)
 
 def user_threads() -> str | None:
-    "What fixed torch's CPU threads already: `OMP_NUM_THREADS=..`, `MKL_NUM_THREADS=..`, a `torch.set_num_threads(..)`, or None."
+    """What fixed torch's CPU threads already: `OMP_NUM_THREADS=..`, `MKL_NUM_THREADS=..`, a
+    `torch.set_num_threads(..)`, or None."""
     for v in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
         if os.environ.get(v, '').strip(): return f'{v}={os.environ[v].strip()}'
     n = torch.get_num_threads()

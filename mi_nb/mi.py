@@ -24,7 +24,8 @@ def train_steps(scheduler) -> int:
 def noise_schedule(scheduler, dtype=torch.float64):
     "`(betas, alphas_cumprod)` of a DDPM-family (variance-preserving) diffusers scheduler, as CPU tensors of `dtype`."
     if getattr(scheduler, 'betas', None) is None or getattr(scheduler, 'alphas_cumprod', None) is None:
-        raise ValueError(f'{type(scheduler).__name__} has no betas/alphas_cumprod: MI needs a DDPM-family (VP) scheduler')
+        raise ValueError(f'{type(scheduler).__name__} has no betas/alphas_cumprod: MI needs a '
+                         'DDPM-family (VP) scheduler')
     return scheduler.betas.detach().cpu().to(dtype), scheduler.alphas_cumprod.detach().cpu().to(dtype)
 
 def mi_weights(scheduler, t_min: int = 50, dtype=torch.float64) -> torch.Tensor:
@@ -36,7 +37,8 @@ def mi_weights(scheduler, t_min: int = 50, dtype=torch.float64) -> torch.Tensor:
 
 # %% ../nbs/06_mi.ipynb #a2dea9f4
 def eps_factor(scheduler, dtype=torch.float64) -> torch.Tensor:
-    "Per-timestep factor turning a squared difference of model outputs into one of noise predictions (by `prediction_type`)."
+    """Per-timestep factor turning a squared difference of model outputs into one of noise predictions (by
+    `prediction_type`)."""
     _, abar = noise_schedule(scheduler)
     kind = getattr(scheduler.config, 'prediction_type', 'epsilon')
     if kind == 'epsilon': f = torch.ones_like(abar)
@@ -47,15 +49,18 @@ def eps_factor(scheduler, dtype=torch.float64) -> torch.Tensor:
 
 # %% ../nbs/06_mi.ipynb #975138fd
 def step_widths(timesteps: torch.Tensor, t_min: float = 50) -> torch.Tensor:
-    "Width t_k - t_{k+1} of the stretch each sampling step covers (t_{N+1} = 0) for steps above `t_min`, 0 for the others; along dim 0."
+    """Width t_k - t_{k+1} of the stretch each sampling step covers (t_{N+1} = 0) for steps above `t_min`, 0
+    for the others; along dim 0."""
     t = timesteps.to(torch.float64)
     s, order = t.sort(dim=0, descending=True)
     w = (s - torch.cat([s[1:], torch.zeros_like(s[:1])])) * (s > t_min)
     return torch.empty_like(w).scatter_(0, order, w)
 
 # %% ../nbs/06_mi.ipynb #1c4d679c
-def trajectory_scores(timesteps: torch.Tensor, sq: torch.Tensor, scheduler, t_min: int = 50, mode: str = 'reference') -> torch.Tensor:
-    "Per-image MI from squared CFG differences `sq` (steps x images) at `timesteps` (steps, or steps x images): 'reference' or 'nats'."
+def trajectory_scores(timesteps: torch.Tensor, sq: torch.Tensor, scheduler, t_min: int = 50,
+                      mode: str = 'reference') -> torch.Tensor:
+    """Per-image MI from squared CFG differences `sq` (steps x images) at `timesteps` (steps, or steps x
+    images): 'reference' or 'nats'."""
     T = train_steps(scheduler)
     sq = sq.detach().cpu().double()
     t = timesteps.detach().cpu().double()
@@ -75,11 +80,13 @@ class MIEstimate(NamedTuple):
     se: torch.Tensor
 
 def _draw(fn, shape, generator, dtype=torch.float32) -> torch.Tensor:
-    "`fn` (`torch.rand` or `torch.randn`) of `shape`, drawn with `generator` on its own device (the global CPU RNG if None)."
+    """`fn` (`torch.rand` or `torch.randn`) of `shape`, drawn with `generator` on its own device (the global
+    CPU RNG if None)."""
     return fn(shape, generator=generator, device=generator.device if generator is not None else None, dtype=dtype)
 
 def stratified_timesteps(n: int, n_draws: int, scheduler, t_min: int = 50, generator=None):
-    "For each of `n` samples one integer timestep uniform in each of `n_draws` contiguous strata of t_min+1..T-1; and the strata sizes."
+    """For each of `n` samples one integer timestep uniform in each of `n_draws` contiguous strata of
+    t_min+1..T-1; and the strata sizes."""
     lo, N = int(t_min) + 1, train_steps(scheduler) - 1 - int(t_min)
     if not 1 <= n_draws <= N: raise ValueError(f'n_draws must be in 1..{N} (the timesteps above t_min), not {n_draws}')
     edges = lo + torch.arange(n_draws + 1) * N // n_draws
@@ -88,7 +95,8 @@ def stratified_timesteps(n: int, n_draws: int, scheduler, t_min: int = 50, gener
     return edges[:-1] + torch.minimum((u * sizes).long(), sizes - 1), sizes
 
 def collapsed_strata_se(y: torch.Tensor) -> torch.Tensor:
-    "Standard error of `y.sum(1)` when column j is one draw from stratum j: adjacent strata pooled in pairs (a triple if odd). NaN for one stratum."
+    """Standard error of `y.sum(1)` when column j is one draw from stratum j: adjacent strata pooled in
+    pairs (a triple if odd). NaN for one stratum."""
     K = y.shape[1]
     if K < 2: return torch.full(y.shape[:1], float('nan'), dtype=y.dtype)
     group = (torch.arange(K) // 2).clamp(max=K // 2 - 1)
@@ -116,21 +124,24 @@ def _take(x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
     return x.expand(len(rows), *x.shape[1:]) if x.shape[0] == 1 else x[rows.to(x.device)]
 
 def _predictions(denoiser, zt, t, conds: list, dtype) -> torch.Tensor:
-    "The denoiser's outputs for `zt` under each condition of `conds`, from one call on the stacked batch: [J, b, ...] (fp32)."
+    """The denoiser's outputs for `zt` under each condition of `conds`, from one call on the stacked batch:
+    [J, b, ...] (fp32)."""
     cat = lambda *xs: torch.cat(xs).to(zt.device, dtype if xs[0].is_floating_point() else xs[0].dtype)
     J = len(conds)
     out = _prediction(denoiser(torch.cat([zt] * J).to(dtype), torch.cat([t] * J), **_tree_map(cat, *conds)))
     return out.float().view(J, *zt.shape)
 
 def _target(scheduler, latents, noise, t) -> torch.Tensor:
-    "What the denoiser predicts at (latents, noise, t): the noise, the velocity or the clean latent (by `prediction_type`)."
+    """What the denoiser predicts at (latents, noise, t): the noise, the velocity or the clean latent (by
+    `prediction_type`)."""
     kind = getattr(scheduler.config, 'prediction_type', 'epsilon')
     if kind == 'epsilon': return noise
     ab = noise_schedule(scheduler)[1][t.cpu()].to(latents.device, torch.float32).view(-1, *[1] * (latents.ndim - 1))
     return ab.sqrt() * noise - (1 - ab).sqrt() * latents if kind == 'v_prediction' else latents
 
 def _draws(n: int, n_draws: int, shape, scheduler, t_min, generator):
-    "Stratified timesteps and noise for `n` samples: from one generator, or one per sample (a list), so a sample's draws do not depend on the others."
+    """Stratified timesteps and noise for `n` samples: from one generator, or one per sample (a list), so a
+    sample's draws do not depend on the others."""
     if not isinstance(generator, (list, tuple)):
         t, sizes = stratified_timesteps(n, n_draws, scheduler, t_min, generator)
         return t, sizes, _draw(torch.randn, (n * n_draws, *shape), generator)
@@ -141,7 +152,9 @@ def _draws(n: int, n_draws: int, shape, scheduler, t_min, generator):
 @torch.no_grad()
 def renoise_terms(denoiser, scheduler, latents, conds: list, n_draws: int = 16, generator=None, t_min: int = 50,
                   batch_size: int | None = None) -> tuple:
-    "Re-noise each latent at `n_draws` stratified (t, noise) and evaluate every condition of `conds` on the same z_t: (t [n, K], strata sizes, squared errors ||target - pred_j||^2 [n, K, J], and ||pred_1 - pred_0||^2 [n, K])."
+    """Re-noise each latent at `n_draws` stratified (t, noise) and evaluate every condition of `conds` on
+    the same z_t: (t [n, K], strata sizes, squared errors ||target - pred_j||^2 [n, K, J], and ||pred_1 -
+    pred_0||^2 [n, K])."""
     n, dev, J = latents.shape[0], latents.device, len(conds)
     t, sizes, noise = _draws(n, n_draws, latents.shape[1:], scheduler, t_min, generator)
     noise, abar = noise.to(dev), noise_schedule(scheduler)[1]
@@ -159,42 +172,53 @@ def renoise_terms(denoiser, scheduler, latents, conds: list, n_draws: int = 16, 
     return t, sizes, torch.cat(err).cpu().double().view(n, n_draws, J), torch.cat(sq).cpu().double().view(n, n_draws)
 
 def term_weights(scheduler, t, sizes, t_min: int = 50) -> torch.Tensor:
-    "The weight of each draw's term: w_t times the factor that turns the model's outputs into noise predictions, times the stratum's share |S_j| / T."
+    """The weight of each draw's term: w_t times the factor that turns the model's outputs into noise
+    predictions, times the stratum's share |S_j| / T."""
     return (mi_weights(scheduler, t_min) * eps_factor(scheduler))[t] * sizes / train_steps(scheduler)
 
 # %% ../nbs/06_mi.ipynb #dc5884fd
 def _conditions(cond_emb, uncond_emb, cond_kwargs, uncond_kwargs) -> tuple:
     cond = {'encoder_hidden_states': cond_emb, **(cond_kwargs or {})}
-    return {'encoder_hidden_states': uncond_emb, **(uncond_kwargs if uncond_kwargs is not None else cond_kwargs or {})}, cond
+    return {'encoder_hidden_states': uncond_emb,
+            **(uncond_kwargs if uncond_kwargs is not None else cond_kwargs or {})}, cond
 
 def renoise_mi(denoiser, scheduler, latents, cond_emb, uncond_emb, n_draws: int = 16, generator=None, t_min: int = 50,
-               batch_size: int | None = None, cond_kwargs: dict | None = None, uncond_kwargs: dict | None = None) -> MIEstimate:
-    "MINDE estimate (nats, with standard errors) of each latent's point-wise MI with its condition, re-noised at `n_draws` stratified timesteps (`uncond_kwargs` defaults to `cond_kwargs`)."
-    t, sizes, _, sq = renoise_terms(denoiser, scheduler, latents, list(_conditions(cond_emb, uncond_emb, cond_kwargs, uncond_kwargs)),
+               batch_size: int | None = None, cond_kwargs: dict | None = None,
+               uncond_kwargs: dict | None = None) -> MIEstimate:
+    """MINDE estimate (nats, with standard errors) of each latent's point-wise MI with its condition,
+    re-noised at `n_draws` stratified timesteps (`uncond_kwargs` defaults to `cond_kwargs`)."""
+    t, sizes, _, sq = renoise_terms(denoiser, scheduler, latents,
+                                    list(_conditions(cond_emb, uncond_emb, cond_kwargs, uncond_kwargs)),
                                     n_draws, generator, t_min, batch_size)
     y = term_weights(scheduler, t, sizes, t_min) * sq
     return MIEstimate(y.sum(1), collapsed_strata_se(y))
 
 # %% ../nbs/06_mi.ipynb #514719a8
-def renoise_pmi(denoiser, scheduler, latents, cond: dict, uncond: dict, n_draws: int = 16, generator=None, t_min: int = 50,
-                batch_size: int | None = None) -> MIEstimate:
-    "Signed point-wise MI, log p(z|c) - log p(z), of each latent from the difference of its two denoising ELBOs (conditions as denoiser keyword dicts)."
-    t, sizes, err, _ = renoise_terms(denoiser, scheduler, latents, [uncond, cond], n_draws, generator, t_min, batch_size)
+def renoise_pmi(denoiser, scheduler, latents, cond: dict, uncond: dict, n_draws: int = 16, generator=None,
+                t_min: int = 50, batch_size: int | None = None) -> MIEstimate:
+    """Signed point-wise MI, log p(z|c) - log p(z), of each latent from the difference of its two denoising
+    ELBOs (conditions as denoiser keyword dicts)."""
+    t, sizes, err, _ = renoise_terms(denoiser, scheduler, latents, [uncond, cond], n_draws, generator,
+                                     t_min, batch_size)
     y = term_weights(scheduler, t, sizes, t_min) * (err[..., 0] - err[..., 1])
     return MIEstimate(y.sum(1), collapsed_strata_se(y))
 
 def contrastive_pmi(denoiser, scheduler, latents, cond: dict, alternatives: list, n_draws: int = 16, generator=None,
                     t_min: int = 50, batch_size: int | None = None) -> MIEstimate:
-    "log p(z|c) - max_j log p(z|c'_j) of each latent: how much better its condition explains it than the best of the `alternatives` (ELBO differences)."
+    """log p(z|c) - max_j log p(z|c'_j) of each latent: how much better its condition explains it than the
+    best of the `alternatives` (ELBO differences)."""
     if not alternatives: raise ValueError('contrastive_pmi needs at least one alternative condition')
-    t, sizes, err, _ = renoise_terms(denoiser, scheduler, latents, [cond, *alternatives], n_draws, generator, t_min, batch_size)
-    y = term_weights(scheduler, t, sizes, t_min)[..., None] * (err[..., 1:] - err[..., :1])   # [n, K, J]: log p(z|c) - log p(z|c'_j)
-    j = y.sum(1).argmin(1)                                                                  # the alternative that explains z best
+    t, sizes, err, _ = renoise_terms(denoiser, scheduler, latents, [cond, *alternatives], n_draws,
+                                     generator, t_min, batch_size)
+    # [n, K, J]: log p(z|c) - log p(z|c'_j)
+    y = term_weights(scheduler, t, sizes, t_min)[..., None] * (err[..., 1:] - err[..., :1])
+    j = y.sum(1).argmin(1)  # the alternative that explains z best
     y = y[torch.arange(len(j)), :, j]
     return MIEstimate(y.sum(1), collapsed_strata_se(y))
 
 # %% ../nbs/06_mi.ipynb #29f972f8
-_PHRASES = re.compile(r'^(?P<d1>a|an|the|one) (?P<a1>\w+) (?P<n1>\w+) (?P<mid>.+?) (?P<d2>a|an|the|one) (?P<a2>\w+) (?P<n2>\w+)$')
+_PHRASES = re.compile(r'^(?P<d1>a|an|the|one) (?P<a1>\w+) (?P<n1>\w+) (?P<mid>.+?) (?P<d2>a|an|the|one) '
+                      r'(?P<a2>\w+) (?P<n2>\w+)$')
 
 def _det(d: str, word: str) -> str:
     "The determiner `d` fitted to the next word (a/an)."
@@ -203,35 +227,43 @@ def _det(d: str, word: str) -> str:
 def _phrase(d, a, n) -> str: return f'{_det(d, a)} {a} {n}'
 
 def counterfactual_prompts(prompt: str) -> list:
-    "Counterfactuals of a two-phrase prompt: attributes swapped, nouns swapped, and (for a relation) the phrases swapped; [] if the rule does not fit."
+    """Counterfactuals of a two-phrase prompt: attributes swapped, nouns swapped, and (for a relation) the
+    phrases swapped; [] if the rule does not fit."""
     m = _PHRASES.match(' '.join(prompt.strip().rstrip('.').split()))
     if not m: return []
     g = m.groupdict()
     out = [f"{_phrase(g['d1'], g['a2'], g['n1'])} {g['mid']} {_phrase(g['d2'], g['a1'], g['n2'])}",
            f"{_phrase(g['d1'], g['a1'], g['n2'])} {g['mid']} {_phrase(g['d2'], g['a2'], g['n1'])}"]
-    if g['mid'] != 'and': out.append(f"{_phrase(g['d1'], g['a2'], g['n2'])} {g['mid']} {_phrase(g['d2'], g['a1'], g['n1'])}")
+    if g['mid'] != 'and':
+        out.append(f"{_phrase(g['d1'], g['a2'], g['n2'])} {g['mid']} {_phrase(g['d2'], g['a1'], g['n1'])}")
     return [p for p in dict.fromkeys(out) if p != prompt]
 
 # %% ../nbs/06_mi.ipynb #46b8b084
 def is_flow_matching(scheduler) -> bool:
-    "Whether `scheduler` samples a rectified flow (diffusers' `FlowMatch*` schedulers: SD3's), rather than a VP diffusion."
+    """Whether `scheduler` samples a rectified flow (diffusers' `FlowMatch*` schedulers: SD3's), rather than
+    a VP diffusion."""
     return type(scheduler).__name__.startswith('FlowMatch')
 
 # %% ../nbs/06_mi.ipynb #a5fbe1e2
 def check_pipeline(pipe, vp: bool = False):
-    "Raise `ValueError` unless `pipe` is SD (1/2) or SDXL with a DDPM-family scheduler, or SD3 with a flow-matching one (refused if `vp`)."
+    """Raise `ValueError` unless `pipe` is SD (1/2) or SDXL with a DDPM-family scheduler, or SD3 with a
+    flow-matching one (refused if `vp`)."""
     try: family = pipeline_family(pipe)
     except ValueError: family = None
     if family not in ('sd', 'sdxl', 'sd3'):
-        raise ValueError(f'MIRecorder supports StableDiffusionPipeline, StableDiffusionXLPipeline and StableDiffusion3Pipeline, '
-                         f'not {type(pipe).__name__}')
+        raise ValueError('MIRecorder supports StableDiffusionPipeline, StableDiffusionXLPipeline and '
+                         f'StableDiffusion3Pipeline, not {type(pipe).__name__}')
     if family != 'sd3': noise_schedule(pipe.scheduler); return
-    if vp: raise ValueError('re-noising scores are written for VP (DDPM-family) models; on SD3 rank candidates by the trajectory score (RFMI)')
+    if vp:
+        raise ValueError('re-noising scores are written for VP (DDPM-family) models; on SD3 rank '
+                         'candidates by the trajectory score (RFMI)')
     if not is_flow_matching(pipe.scheduler):
-        raise ValueError(f'{type(pipe.scheduler).__name__}: RFMI on SD3 needs a flow-matching scheduler (FlowMatchEulerDiscreteScheduler)')
+        raise ValueError(f'{type(pipe.scheduler).__name__}: RFMI on SD3 needs a flow-matching scheduler '
+                         '(FlowMatchEulerDiscreteScheduler)')
 
 class _Run:
-    "Per-step terms (squared CFG differences, or RFMI's inner products) and timesteps of one pipeline call, kept on the denoiser's device."
+    """Per-step terms (squared CFG differences, or RFMI's inner products) and timesteps of one pipeline
+    call, kept on the denoiser's device."""
     def __init__(self, scheduler, marker, n: int, flow: bool = False):
         self.scheduler, self.marker, self.n, self.flow, self.t, self.sq = scheduler, marker, n, flow, [], []
 
@@ -244,7 +276,8 @@ class _Run:
 
 # %% ../nbs/06_mi.ipynb #beb6ae93
 class MIRecorder:
-    "Point-wise MI of every image a stock SD/SDXL/SD3 pipeline generates, from the two denoiser passes CFG already makes (RFMI on SD3)."
+    """Point-wise MI of every image a stock SD/SDXL/SD3 pipeline generates, from the two denoiser passes CFG
+    already makes (RFMI on SD3)."""
     def __init__(self, pipe, t_min: int = 50):
         check_pipeline(pipe)
         self.pipe, self.t_min, self._handle, self.flow = pipe, t_min, None, pipeline_family(pipe) == 'sd3'
@@ -268,9 +301,11 @@ class MIRecorder:
 
     def _hook(self, module, args, kwargs, output):
         if not self.pipe.do_classifier_free_guidance:
-            raise ValueError('MIRecorder needs classifier-free guidance (guidance_scale > 1, no guidance-distilled UNet): '
-                             'MI is read from the unconditional and conditional halves of the UNet batch')
-        if kwargs.get('skip_layers') is not None: raise ValueError('MIRecorder does not support skip-layer guidance (skip_guidance_layers)')
+            raise ValueError('MIRecorder needs classifier-free guidance (guidance_scale > 1, no '
+                             'guidance-distilled UNet): MI is read from the unconditional and conditional '
+                             'halves of the UNet batch')
+        if kwargs.get('skip_layers') is not None:
+            raise ValueError('MIRecorder does not support skip-layer guidance (skip_guidance_layers)')
         uncond, cond = _prediction(output).detach().chunk(2)
         if self.flow:  # RFMI's term <v_cfg, v_cfg - v_uncond>, with the guided velocity the sampler steps with
             u = uncond.float(); v = u + self.pipe.guidance_scale * (cond.float() - u)
@@ -280,20 +315,24 @@ class MIRecorder:
         self._run(len(sq)).add(t[-len(sq):] if len(t) > 1 else t.expand(len(sq)), sq)
 
     def _run(self, n: int) -> _Run:
-        "The run this UNet call belongs to: a new one when the scheduler's timesteps were set again or the batch changed."
+        """The run this UNet call belongs to: a new one when the scheduler's timesteps were set again or the
+        batch changed."""
         marker = getattr(self.pipe.scheduler, 'timesteps', None)
         if not self._runs or self._runs[-1].marker is not marker or self._runs[-1].n != n:
             self._runs.append(_Run(self.pipe.scheduler, marker, n, self.flow))
         return self._runs[-1]
 
     def steps(self) -> list:
-        "For each recorded pipeline call: `(timesteps, terms)`, each steps x images, on the denoiser's device (SD3: RFMI's inner products)."
+        """For each recorded pipeline call: `(timesteps, terms)`, each steps x images, on the denoiser's
+        device (SD3: RFMI's inner products)."""
         return [r.stacked() for r in self._runs]
 
     def scores(self, mode: str = 'reference', t_min: int | None = None) -> torch.Tensor:
-        "One score per generated image, in output order across recorded calls: 'reference' (the reference code's number; RFMI's on SD3) or 'nats'."
+        """One score per generated image, in output order across recorded calls: 'reference' (the reference
+        code's number; RFMI's on SD3) or 'nats'."""
         t_min = self.t_min if t_min is None else t_min
-        out = [(rfmi_scores if r.flow else trajectory_scores)(*r.stacked(), r.scheduler, t_min, mode) for r in self._runs]
+        out = [(rfmi_scores if r.flow else trajectory_scores)(*r.stacked(), r.scheduler, t_min, mode)
+               for r in self._runs]
         return torch.cat(out) if out else torch.zeros(0, dtype=torch.float64)
 
 # %% ../nbs/06_mi.ipynb #cb05c3a9
@@ -311,8 +350,10 @@ def rfmi_weights(timesteps: torch.Tensor, scheduler, t_min: float = 50) -> torch
     s = ts / T
     return torch.where((ts > t_min) & (ts < T), (1 - s) / s, torch.zeros_like(s))
 
-def rfmi_scores(timesteps: torch.Tensor, terms: torch.Tensor, scheduler, t_min: float = 50, mode: str = 'reference') -> torch.Tensor:
-    "Per-image RFMI from the inner products `terms` = <v_cfg, v_cfg - v_uncond> (steps x images) at `timesteps`: the mean over the kept steps ('reference') or 'nats'."
+def rfmi_scores(timesteps: torch.Tensor, terms: torch.Tensor, scheduler, t_min: float = 50,
+                mode: str = 'reference') -> torch.Tensor:
+    """Per-image RFMI from the inner products `terms` = <v_cfg, v_cfg - v_uncond> (steps x images) at
+    `timesteps`: the mean over the kept steps ('reference') or 'nats'."""
     T = train_steps(scheduler)
     terms = terms.detach().cpu().double()
     t = timesteps.detach().cpu().double()
@@ -326,7 +367,8 @@ def rfmi_scores(timesteps: torch.Tensor, terms: torch.Tensor, scheduler, t_min: 
 
 # %% ../nbs/06_mi.ipynb #9277e746
 def prompt_conditions(pipe, prompts, height: int, width: int):
-    "(cond, uncond) UNet keyword arguments for `prompts` from `pipe.encode_prompt`, as the pipeline builds them for CFG at `height` x `width` pixels."
+    """(cond, uncond) UNet keyword arguments for `prompts` from `pipe.encode_prompt`, as the pipeline builds
+    them for CFG at `height` x `width` pixels."""
     prompts = [prompts] if isinstance(prompts, str) else list(prompts)
     if pipeline_family(pipe) != 'sdxl':
         pe, ne = pipe.encode_prompt(prompts, pipe.device, 1, True)
@@ -339,21 +381,23 @@ def prompt_conditions(pipe, prompts, height: int, width: int):
 
 @torch.no_grad()
 def images_to_latents(pipe, images) -> torch.Tensor:
-    "Latents of `images` (PIL, numpy in [0, 1] or tensors in [-1, 1]) as the UNet sees them: VAE posterior mean times `scaling_factor`."
+    """Latents of `images` (PIL, numpy in [0, 1] or tensors in [-1, 1]) as the UNet sees them: VAE posterior
+    mean times `scaling_factor`."""
     x = pipe.image_processor.preprocess(images).to(pipe.device, pipe.vae.dtype)
     return pipe.vae.encode(x).latent_dist.mode() * pipe.vae.config.scaling_factor
 
 def pipeline_renoise_mi(pipe, prompts, latents=None, images=None, n_draws: int = 16, generator=None, t_min: int = 50,
                         batch_size: int | None = None) -> MIEstimate:
-    "`renoise_mi` of (latent or image, prompt) pairs with `pipe`'s UNet and scheduler; prompts encoded by `pipe.encode_prompt`."
+    """`renoise_mi` of (latent or image, prompt) pairs with `pipe`'s UNet and scheduler; prompts encoded by
+    `pipe.encode_prompt`."""
     check_pipeline(pipe, vp=True)
     if (latents is None) == (images is None): raise ValueError('pass exactly one of `latents` and `images`')
     latents = (images_to_latents(pipe, images) if latents is None else latents).to(pipe.device)
     height, width = (n * pipe.vae_scale_factor for n in latents.shape[-2:])
     cond, uncond = prompt_conditions(pipe, prompts, height, width)
-    return renoise_mi(pipe.unet, pipe.scheduler, latents, cond.pop('encoder_hidden_states'), uncond.pop('encoder_hidden_states'),
-                      n_draws=n_draws, generator=generator, t_min=t_min, batch_size=batch_size, cond_kwargs=cond,
-                      uncond_kwargs=uncond)
+    return renoise_mi(pipe.unet, pipe.scheduler, latents, cond.pop('encoder_hidden_states'),
+                      uncond.pop('encoder_hidden_states'), n_draws=n_draws, generator=generator,
+                      t_min=t_min, batch_size=batch_size, cond_kwargs=cond, uncond_kwargs=uncond)
 
 # %% ../nbs/06_mi.ipynb #2a777ea7
 SELF_SCORES = {'trajectory': 'trajectory MI, the reference code\'s number (0 extra evaluations)',
@@ -364,15 +408,16 @@ SELF_SCORES = {'trajectory': 'trajectory MI, the reference code\'s number (0 ext
 
 def pipeline_scores(pipe, prompt: str, latents, score: str = 'pmi', n_draws: int = 16, generator=None, t_min: int = 50,
                     batch_size: int | None = None) -> MIEstimate:
-    "A re-noising self-score ('renoise', 'pmi' or 'contrastive') of latents generated for one `prompt` by `pipe` (SD and SDXL)."
+    """A re-noising self-score ('renoise', 'pmi' or 'contrastive') of latents generated for one `prompt` by
+    `pipe` (SD and SDXL)."""
     check_pipeline(pipe, vp=True)
     latents = latents.to(pipe.device)
     h, w = (n * pipe.vae_scale_factor for n in latents.shape[-2:])
     cond, uncond = prompt_conditions(pipe, [prompt], h, w)
     kw = dict(n_draws=n_draws, generator=generator, t_min=t_min, batch_size=batch_size)
     if score == 'renoise':
-        return renoise_mi(pipe.unet, pipe.scheduler, latents, cond.pop('encoder_hidden_states'), uncond.pop('encoder_hidden_states'),
-                          cond_kwargs=cond, uncond_kwargs=uncond, **kw)
+        return renoise_mi(pipe.unet, pipe.scheduler, latents, cond.pop('encoder_hidden_states'),
+                          uncond.pop('encoder_hidden_states'), cond_kwargs=cond, uncond_kwargs=uncond, **kw)
     if score == 'pmi': return renoise_pmi(pipe.unet, pipe.scheduler, latents, cond, uncond, **kw)
     if score == 'contrastive':
         alts = [prompt_conditions(pipe, [p], h, w)[0] for p in counterfactual_prompts(prompt)] or [uncond]
@@ -382,7 +427,8 @@ def pipeline_scores(pipe, prompt: str, latents, score: str = 'pmi', n_draws: int
 # %% ../nbs/06_mi.ipynb #afae91db
 def benchmark_recorder(pipe, prompts=('a red circle',), n_repeats: int = 7, seed: int = 0, **call) -> dict:
     "Median wall time (s) of one pipeline call with and without `MIRecorder`, and the overhead in %."
-    call = {'num_images_per_prompt': 4, 'num_inference_steps': 25, 'guidance_scale': 5.0, 'output_type': 'latent', **call}
+    call = {'num_images_per_prompt': 4, 'num_inference_steps': 25, 'guidance_scale': 5.0,
+            'output_type': 'latent', **call}
     def once(record: bool) -> float:
         gen = torch.Generator(pipe.device).manual_seed(seed)
         start = time.perf_counter()
@@ -398,4 +444,5 @@ def benchmark_recorder(pipe, prompts=('a red circle',), n_repeats: int = 7, seed
         if i % 2: on.append(once(True)); off.append(once(False))
         else: off.append(once(False)); on.append(once(True))
     ratio = statistics.median(a / b for a, b in zip(on, off))
-    return dict(off_s=statistics.median(off), on_s=statistics.median(on), overhead_pct=100 * (ratio - 1), n_repeats=n_repeats)
+    return dict(off_s=statistics.median(off), on_s=statistics.median(on), overhead_pct=100 * (ratio - 1),
+                n_repeats=n_repeats)

@@ -21,10 +21,12 @@ __all__ = ['set_config', 'set_prompts', 'selected_weights', 'mitune_rounds', 'mi
 def set_config(set_dir) -> tuple:
     "The `BuildConfig` and model id a set was built with (from its `set.json`): how to build the next round's set."
     info = read_identity(set_dir)
-    missing = [k for k in ('candidates', 'keep', 'seed', 'num_inference_steps', 'guidance_scale', 'batch_size') if k not in info]
+    missing = [k for k in ('candidates', 'keep', 'seed', 'num_inference_steps', 'guidance_scale', 'batch_size')
+               if k not in info]
     if missing: raise ValueError(f'{set_dir} was not made by build_set (its set.json lacks {", ".join(missing)}): '
                                  'a later round cannot rebuild it')
-    return BuildConfig(**{k: info[k] for k in BuildConfig.__dataclass_fields__ if k in info}), info['model'], info['batch_size']
+    return (BuildConfig(**{k: info[k] for k in BuildConfig.__dataclass_fields__ if k in info}),
+            info['model'], info['batch_size'])
 
 def set_prompts(set_dir) -> list:
     "The prompts of the set in `set_dir`, sorted."
@@ -39,7 +41,8 @@ def selected_weights(adapter_dir) -> Path:
 
 # %% ../nbs/11_mitune.ipynb #d22b0437
 def _round_set(pipe, r: int, first_set, rd: Path, keep_all: bool, progress: bool) -> Path:
-    "The set of round `r`: the first set for round 1, else one built like it (new seed) by `pipe` with its current adapter."
+    """The set of round `r`: the first set for round 1, else one built like it (new seed) by `pipe` with its
+    current adapter."""
     if r == 1: return Path(first_set)
     bcfg, model_id, batch_size = set_config(first_set)
     build_set(pipe, set_prompts(first_set), rd / 'set', replace(bcfg, seed=derive_seed(bcfg.seed, 'round', r)),
@@ -48,8 +51,11 @@ def _round_set(pipe, r: int, first_set, rd: Path, keep_all: bool, progress: bool
     return rd / 'set'
 
 def mitune_rounds(pipe, first_set, out, cfg: FinetuneConfig | None = None, rounds: int = 2, *, validate=None,
-                  base_model: str | None = None, keep_all: bool = False, progress: bool = True, load_hint: str | None = None, **finetune_kw) -> list:
-    "Multi-round MI-TUNE: round 1 trains on `first_set`; round r+1 builds a set with the round-r adapter loaded and trains on from it (`finetune_kw`: more `finetune` options, e.g. trackers or validation images). Resumable; returns each round's results and leaves the last adapter in `pipe` and in `out`."
+                  base_model: str | None = None, keep_all: bool = False, progress: bool = True,
+                  load_hint: str | None = None, **finetune_kw) -> list:
+    """Multi-round MI-TUNE: round 1 trains on `first_set`; round r+1 builds a set with the round-r adapter
+    loaded and trains on from it (`finetune_kw`: more `finetune` options, e.g. trackers or validation
+    images). Resumable; returns each round's results and leaves the last adapter in `pipe` and in `out`."""
     from accelerate import PartialState
     cfg, out = cfg or FinetuneConfig(), Path(out)
     if rounds < 1: raise ValueError(f'rounds must be >= 1, not {rounds}')
@@ -58,15 +64,20 @@ def mitune_rounds(pipe, first_set, out, cfg: FinetuneConfig | None = None, round
         rd = out / f'round-{r}'
         data = _round_set(pipe, r, first_set, rd, keep_all, progress)
         rcfg = cfg if r == 1 else replace(cfg, seed=derive_seed(cfg.seed, 'round', r))
-        res = finetune(pipe, data, rd / 'adapter', rcfg, validate=validate, resume=True, base_model=base_model, progress=progress,
-                       init_from=prev, load_hint=load_hint, **finetune_kw)
+        res = finetune(pipe, data, rd / 'adapter', rcfg, validate=validate, resume=True,
+                       base_model=base_model, progress=progress, init_from=prev, load_hint=load_hint,
+                       **finetune_kw)
         results.append(dict(round=r, set=str(data), **res))
         prev = selected_weights(rd / 'adapter')
     if PartialState().is_main_process:
-        last = rd / 'adapter'  # the last round's result, at the top of `out`: the adapter file or (full fine-tuning) the weights' folder
-        for f in ['pytorch_lora_weights.safetensors', 'README.md', 'training_plot.png'] + [str(q.relative_to(last)) for d in ('unet', 'transformer', 'text_encoder') for q in sorted((last / d).glob('*'))]:
+        # the last round's result, at the top of `out`: the adapter file or (full fine-tuning) the weights' folder
+        last = rd / 'adapter'
+        for f in ['pytorch_lora_weights.safetensors', 'README.md', 'training_plot.png'] + [
+                str(q.relative_to(last)) for d in ('unet', 'transformer', 'text_encoder')
+                for q in sorted((last / d).glob('*'))]:
             if (last / f).exists(): atomic_write_bytes(out / f, (last / f).read_bytes())
-        atomic_write_json(out / 'mitune.json', dict(rounds=rounds, results=json.loads(json.dumps(results, default=str))))
+        atomic_write_json(out / 'mitune.json',
+                          dict(rounds=rounds, results=json.loads(json.dumps(results, default=str))))
     return results
 
 # %% ../nbs/11_mitune.ipynb #de16526f

@@ -9,8 +9,8 @@ from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
 import torch
-from .core import (atomic_write_json, atomic_write_text, atomic_write_bytes, png_bytes, save_tensors, load_tensors, save_optimizer,
-                        load_optimizer, derive_seed, check_prompts)
+from .core import (atomic_write_json, atomic_write_text, atomic_write_bytes, png_bytes, save_tensors,
+                        load_tensors, save_optimizer, load_optimizer, derive_seed, check_prompts)
 
 # %% auto #0
 __all__ = ['TRAIN_FIELDS', 'RESUMABLE', 'EXTENDABLE', 'TRACKERS', 'batch_indices', 'weighted_batch_indices', 'save_checkpoint',
@@ -26,23 +26,29 @@ def _epoch_perm(n: int, seed: int, epoch: int) -> tuple:
 
 def batch_indices(n: int, step: int, micro: int, batch_size: int, grad_accum: int = 1, rank: int = 0, world: int = 1,
                   seed: int = 0) -> list:
-    "Item indices (of `n`) of micro-batch `micro` of update `step` on process `rank`: seeded epoch permutations, a pure function of the arguments."
+    """Item indices (of `n`) of micro-batch `micro` of update `step` on process `rank`: seeded epoch
+    permutations, a pure function of the arguments."""
     start = ((step * grad_accum + micro) * world + rank) * batch_size
     return [_epoch_perm(n, seed, q // n)[q % n] for q in range(start, start + batch_size)]
 
-def weighted_batch_indices(weights, step: int, micro: int, batch_size: int, rank: int = 0, world: int = 1, seed: int = 0) -> list:
-    """Item indices of micro-batch `micro` of update `step` on process `rank`, drawn with replacement in proportion to `weights`:
-    the draw for all `world` processes together is seeded by (seed, step, micro), so a batch does not depend on how it is split."""
+def weighted_batch_indices(weights, step: int, micro: int, batch_size: int, rank: int = 0, world: int = 1,
+                           seed: int = 0) -> list:
+    """Item indices of micro-batch `micro` of update `step` on process `rank`, drawn with replacement in proportion
+    to `weights`: the draw for all `world` processes together is seeded by (seed, step, micro), so a batch does not
+    depend on how it is split."""
     g = torch.Generator().manual_seed(derive_seed(seed, 'weighted-batch', step, micro))
-    every = torch.multinomial(torch.as_tensor(weights, dtype=torch.float64), batch_size * world, replacement=True, generator=g)
+    every = torch.multinomial(torch.as_tensor(weights, dtype=torch.float64), batch_size * world,
+                              replacement=True, generator=g)
     return every[rank * batch_size:(rank + 1) * batch_size].tolist()
 
 # %% ../nbs/09_runs.ipynb #ae2327e7
 def _json_safe(d: dict) -> dict:
     return {k: v for k, v in d.items() if isinstance(v, (int, float, str, bool, list, type(None)))}
 
-def save_checkpoint(out, step: int, tensors: dict, optimizer, lr_scheduler, scaler=None, extra: dict | None = None) -> Path:
-    "Write `out/checkpoints/step-NNNNNN/` atomically (a temporary folder renamed into place); `tensors`: {file stem: {name: tensor}}."
+def save_checkpoint(out, step: int, tensors: dict, optimizer, lr_scheduler, scaler=None,
+                    extra: dict | None = None) -> Path:
+    """Write `out/checkpoints/step-NNNNNN/` atomically (a temporary folder renamed into place); `tensors`:
+    {file stem: {name: tensor}}."""
     ck = Path(out) / 'checkpoints'; final = ck / f'step-{step:06d}'; tmp = ck / f'.tmp-step-{step:06d}'
     if tmp.exists(): shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
@@ -61,7 +67,8 @@ def checkpoints(out) -> list:
     return sorted(p for p in ck.glob('step-*') if (p / 'state.json').exists()) if ck.exists() else []
 
 def load_checkpoint(ck, optimizer, lr_scheduler, scaler=None) -> dict:
-    "Restore the optimiser, scheduler and scaler from checkpoint folder `ck`; returns its `state.json` (the tensors are read by the caller)."
+    """Restore the optimiser, scheduler and scaler from checkpoint folder `ck`; returns its `state.json`
+    (the tensors are read by the caller)."""
     ck = Path(ck)
     state = json.loads((ck / 'state.json').read_text())
     load_optimizer(optimizer, ck / 'optimizer')
@@ -106,28 +113,37 @@ RESUMABLE = ('ckpt_every', 'val_every')  # settings a resumed run may change
 EXTENDABLE = ('constant', 'constant_with_warmup')  # learning-rate schedules that do not depend on max_steps
 
 def _strip(run: dict) -> dict:
-    cfg = run['config']; free = RESUMABLE + (('max_steps',) if cfg.get('lr_scheduler', 'constant') in EXTENDABLE else ())
+    cfg = run['config']
+    free = RESUMABLE + (('max_steps',) if cfg.get('lr_scheduler', 'constant') in EXTENDABLE else ())
     return {**run, 'config': {k: v for k, v in cfg.items() if k not in free}}
 
 def check_run(out: Path, run: dict, resume: bool, defaults: dict | None = None):
-    "Refuse to start over an existing run unless `resume`, and to resume one made with other settings (`run`: config, data, model, ...); a setting an older run.json lacks counts as its value in `defaults`."
+    """Refuse to start over an existing run unless `resume`, and to resume one made with other settings
+    (`run`: config, data, model, ...); a setting an older run.json lacks counts as its value in
+    `defaults`."""
     f = Path(out) / 'run.json'
     if checkpoints(out) and not resume:
-        raise FileExistsError(f'{out} already holds a fine-tuning run; resume it (resume=True, --resume) or use another output folder')
+        raise FileExistsError(f'{out} already holds a fine-tuning run; resume it (resume=True, --resume) '
+                              'or use another output folder')
     if not (resume and f.exists()): return
     old, new = json.loads(f.read_text()), json.loads(json.dumps(run))
-    old['config'] = {**{k: v for k, v in json.loads(json.dumps(defaults or {})).items() if k in new['config']}, **old['config']}
+    old['config'] = {**{k: v for k, v in json.loads(json.dumps(defaults or {})).items() if k in new['config']},
+                     **old['config']}
     a, b = _strip(old), _strip(new)
     if a != b:
         diff = sorted(k for k in set(a['config']) | set(b['config']) if a['config'].get(k) != b['config'].get(k))
-        raise ValueError(f'{out} holds a run with other settings ({", ".join(diff) or "data, model or processes"}); use another output folder')
+        raise ValueError(f'{out} holds a run with other settings '
+                         f'({", ".join(diff) or "data, model or processes"}); use another output folder')
     done = int(checkpoints(out)[-1].name.split('-')[-1]) if checkpoints(out) else 0
     if done > new['config'].get('max_steps', done):
-        raise ValueError(f"{out} holds {done} updates already, more than max-steps {new['config']['max_steps']}: continue it to at least {done}, or use another output folder")
+        raise ValueError(f"{out} holds {done} updates already, more than max-steps "
+                         f"{new['config']['max_steps']}: continue it to at least {done}, or use "
+                         "another output folder")
 
 # %% ../nbs/09_runs.ipynb #7b6a8a38
 def write_figure(path, make) -> None:
-    "Save the matplotlib figure `make()` returns as PNG at `path` (atomically), warning instead of failing if it cannot be drawn."
+    """Save the matplotlib figure `make()` returns as PNG at `path` (atomically), warning instead of failing
+    if it cannot be drawn."""
     import matplotlib.pyplot as plt
     try:
         fig = make(); atomic_write_bytes(path, png_bytes(fig, dpi=110)); plt.close(fig)
@@ -139,14 +155,16 @@ def plot_training(out, selected_step: int | None = None):
     import pandas as pd, seaborn as sns, matplotlib.pyplot as plt
     out = Path(out)
     tr = pd.read_csv(out / 'train_log.csv')
-    va = pd.read_csv(out / 'val_log.csv').dropna(axis=1, how='all') if (out / 'val_log.csv').exists() else pd.DataFrame()
+    va = (pd.read_csv(out / 'val_log.csv').dropna(axis=1, how='all') if (out / 'val_log.csv').exists()
+          else pd.DataFrame())
     fig, axes = plt.subplots(1, 2 if len(va) else 1, figsize=(10 if len(va) else 5, 3.2), squeeze=False)
     ax = axes[0, 0]
     sns.lineplot(x=tr.step, y=tr.loss, ax=ax, alpha=0.3, label='per update')
     sns.lineplot(x=tr.step, y=tr.loss.rolling(max(1, len(tr) // 20), min_periods=1).mean(), ax=ax, label='running mean')
     ax.set(xlabel='update', ylabel='denoising loss', title='training loss')
     if len(va):
-        ax, cols = axes[0, 1], [c for c in va.columns if c.startswith('acc_') or c in ('accuracy', 'val_loss')] or ['score']
+        ax, cols = axes[0, 1], [c for c in va.columns
+                                if c.startswith('acc_') or c in ('accuracy', 'val_loss')] or ['score']
         long = va.melt('step', cols, var_name='metric', value_name='value')
         sns.lineplot(data=long, x='step', y='value', hue='metric', style='metric', markers=True, ax=ax)
         ax.set(title='validation', xlabel='update')
@@ -164,7 +182,8 @@ def adapter_kind(c: dict) -> str:
     return {'dora': 'DoRA', 'lora': 'LoRA', 'full': 'full'}[c['adapter']]
 
 def _te_row(c: dict) -> str:
-    return f' and of the text encoder (lr {c.get("text_encoder_lr") or c["lr"]:g})' if c.get('train_text_encoder') else ''
+    return (f' and of the text encoder (lr {c.get("text_encoder_lr") or c["lr"]:g})'
+            if c.get('train_text_encoder') else '')
 
 def selection_phrase(set_info: dict) -> str:
     """How a set's latents were chosen, in words, from its `set.json`: its own `selection` phrase if it has one (a set
@@ -178,26 +197,31 @@ def selection_phrase(set_info: dict) -> str:
 
 def _card_rows(res: dict, set_info: dict) -> list:
     c = res['config']; kind = adapter_kind(c)
-    set_desc = ', '.join(f'{k}={set_info[k]}' for k in ('model', 'keep', 'select', 'num_inference_steps', 'guidance_scale', 'seed') if k in set_info)
+    set_desc = ', '.join(f'{k}={set_info[k]}' for k in ('model', 'keep', 'select', 'num_inference_steps',
+                                                        'guidance_scale', 'seed') if k in set_info)
     return [('set', f'`{res["data"]}` ({res["items"]} latents{"; " + set_desc if set_desc else ""})'),
             ('adapter', f'none: every weight of the denoiser{_te_row(c)} trained' if kind == 'full' else
-                        f'{kind}, rank {c["rank"]}, alpha {c["alpha"]:g}, dropout {c["dropout"]:g}, on {", ".join(c["targets"])}'),
-            ('optimiser', f'AdamW, lr {c["lr"]:g} ({c["lr_scheduler"]}, warm-up {c["warmup_steps"]}), weight decay {c["weight_decay"]:g}'),
+                        f'{kind}, rank {c["rank"]}, alpha {c["alpha"]:g}, dropout {c["dropout"]:g}, on '
+                        f'{", ".join(c["targets"])}'),
+            ('optimiser', f'AdamW, lr {c["lr"]:g} ({c["lr_scheduler"]}, warm-up {c["warmup_steps"]}), '
+                          f'weight decay {c["weight_decay"]:g}'),
             ('batch', f'{c["batch_size"]} x {c["grad_accum"]} accumulation x {res["processes"]} process(es) = '
                       f'{c["batch_size"] * c["grad_accum"] * res["processes"]} per update'),
-            ('updates', f'{res["steps"]} (gradient clip {c["grad_clip"]}, min-SNR gamma {c["snr_gamma"]}, noise offset {c["noise_offset"]:g}, '
-                        f'empty prompts {c["uncond_prob"]:g}, EMA {c["ema_decay"]:g})'),
+            ('updates', f'{res["steps"]} (gradient clip {c["grad_clip"]}, min-SNR gamma {c["snr_gamma"]}, '
+                        f'noise offset {c["noise_offset"]:g}, empty prompts {c["uncond_prob"]:g}, '
+                        f'EMA {c["ema_decay"]:g})'),
             ('precision', res['mixed_precision']), ('seed', c['seed']), ('time', f'{res["seconds"]:.0f} s'),
             ('selected checkpoint', f'update {res["selected_step"]} (by {res["selected_by"]})')]
 
 def _card_validation(res: dict) -> list:
     if not res.get('val_base'): return []
     cols = [k for k in res['val_base'] if k not in ('step', 'train_loss', 'seconds') and res['val_base'][k] is not None]
-    lines = ['', '## Validation', '', f'Validation: {res["validation"]}.', '', '| | update | ' + ' | '.join(cols) + ' |',
-             '|' + '---|' * (len(cols) + 2)]
+    lines = ['', '## Validation', '', f'Validation: {res["validation"]}.', '',
+             '| | update | ' + ' | '.join(cols) + ' |', '|' + '---|' * (len(cols) + 2)]
     for name, label in (('val_base', 'base model'), ('val_selected', 'selected'), ('val_last', 'last')):
         r = res.get(name)
-        if r: lines.append(f'| {label} | {r["step"]} | ' + ' | '.join(_fmt(r.get(k), k.startswith('acc') or k in ('accuracy', 'clean')) for k in cols) + ' |')
+        if r: lines.append(f'| {label} | {r["step"]} | ' + ' | '.join(
+            _fmt(r.get(k), k.startswith('acc') or k in ('accuracy', 'clean')) for k in cols) + ' |')
     return lines
 
 def model_card(res: dict, set_info: dict | None = None, load_hint: str | None = None) -> str:
@@ -206,22 +230,28 @@ def model_card(res: dict, set_info: dict | None = None, load_hint: str | None = 
     kind, hub = adapter_kind(c), '/' in base and not Path(base).exists()
     how = selection_phrase(set_info or {})
     load = load_hint or f'from diffusers import DiffusionPipeline\npipe = DiffusionPipeline.from_pretrained("{base}")'
-    what = ('A fine-tuned denoiser and text encoder' if c.get('train_text_encoder') else 'A fine-tuned denoiser') if kind == 'full' else f'A {kind} adapter'
-    use = ('from mi_nb.core import load_tuned\nload_tuned(pipe, "<this folder>")  # or: UNet2DConditionModel.from_pretrained("<this folder>", subfolder="unet")'
+    what = (('A fine-tuned denoiser and text encoder' if c.get('train_text_encoder') else 'A fine-tuned denoiser')
+            if kind == 'full' else f'A {kind} adapter')
+    use = ('from mi_nb.core import load_tuned\nload_tuned(pipe, "<this folder>")  # or: '
+           'UNet2DConditionModel.from_pretrained("<this folder>", subfolder="unet")'
            if kind == 'full' else 'pipe.load_lora_weights("<this folder or repo>")')
     lines = ['---'] + ([f'base_model: {base}'] if hub else []) + [
-             'library_name: diffusers', 'tags:', '- text-to-image', '- diffusers'] + (['- lora'] if kind != 'full' else []) + [
-             f'- {c["adapter"]}', '- mi-tune', '- mi_nb',
-             '---', '', f'# {what} trained with ' + ('MI-TUNE (mi_nb)' if how.startswith('selected by') else 'mi_nb'), '',
-             f'{what} of `{base}`, fine-tuned with the denoising loss on a synthetic set of {res["items"]} latents {how}.', '',
+             'library_name: diffusers', 'tags:', '- text-to-image', '- diffusers'] + (
+             ['- lora'] if kind != 'full' else []) + [
+             f'- {c["adapter"]}', '- mi-tune', '- mi_nb', '---', '',
+             f'# {what} trained with ' + ('MI-TUNE (mi_nb)' if how.startswith('selected by') else 'mi_nb'), '',
+             f'{what} of `{base}`, fine-tuned with the denoising loss on a synthetic set of {res["items"]} latents '
+             f'{how}.', '',
              '## Use', '', '```python', load, use, '```', '',
              '## Training', '', '| setting | value |', '|---|---|']
     lines += [f'| {k} | {v} |' for k, v in _card_rows(res, set_info or {})] + _card_validation(res)
-    return '\n'.join(lines + ['', '![training](training_plot.png)', '', 'Made with [mi_nb](https://github.com/mi-nb/mi_nb).', ''])
+    return '\n'.join(lines + ['', '![training](training_plot.png)', '',
+                              'Made with [mi_nb](https://github.com/mi-nb/mi_nb).', ''])
 
 # %% ../nbs/09_runs.ipynb #32750f7a
 def push_to_hub(out, repo_id: str, private: bool = True, token: str | None = None) -> str:
-    "Upload the output folder `out` (adapter, model card, logs, plot; not the checkpoints) to the Hub repo `repo_id`; returns its URL."
+    """Upload the output folder `out` (adapter, model card, logs, plot; not the checkpoints) to the Hub repo
+    `repo_id`; returns its URL."""
     from huggingface_hub import create_repo, upload_folder
     url = create_repo(repo_id, private=private, exist_ok=True, token=token)
     upload_folder(repo_id=repo_id, folder_path=str(out), token=token, commit_message='Upload MI-TUNE adapter (mi_nb)',
@@ -232,7 +262,8 @@ def push_to_hub(out, repo_id: str, private: bool = True, token: str | None = Non
 TRACKERS = ('tensorboard', 'wandb', 'all')  # as diffusers' scripts' --report_to; 'all': every tracker installed
 
 def check_report_to(report_to, what: str = 'report_to') -> str | None:
-    "`report_to` (None or one of `TRACKERS`), or `ValueError` if it is unknown or its package cannot be imported (`what`: the option's name in the message)."
+    """`report_to` (None or one of `TRACKERS`), or `ValueError` if it is unknown or its package cannot be
+    imported (`what`: the option's name in the message)."""
     if report_to is None: return None
     if report_to not in TRACKERS: raise ValueError(f"{what} must be one of {', '.join(TRACKERS)}, not {report_to!r}")
     if report_to != 'all' and importlib.util.find_spec(report_to) is None:
@@ -241,11 +272,13 @@ def check_report_to(report_to, what: str = 'report_to') -> str | None:
 
 # %% ../nbs/09_runs.ipynb #faaa2be0
 def tracker_config(cfg: dict) -> dict:
-    "`cfg` as a tracker's run configuration: numbers, strings and booleans as they are, anything else (None, tuples) as its text."
+    """`cfg` as a tracker's run configuration: numbers, strings and booleans as they are, anything else
+    (None, tuples) as its text."""
     return {k: v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in cfg.items()}
 
 def log_row(acc, row: dict, prefix: str = '') -> None:
-    "Log the numeric values of a log `row` (not its step or seconds) to `acc`'s trackers at its step, `prefix` before each name."
+    """Log the numeric values of a log `row` (not its step or seconds) to `acc`'s trackers at its step,
+    `prefix` before each name."""
     vals = {}
     for k, v in row.items():
         if k in ('step', 'seconds'): continue
@@ -262,7 +295,8 @@ def validation_settings(prompts, n: int = 4, call: dict | None = None) -> tuple 
 # %% ../nbs/09_runs.ipynb #851ef48b
 @torch.no_grad()
 def sample_validation(pipe, prompts: list, n: int = 4, seed: int = 0, **call) -> list:
-    "`n` PIL images per prompt (prompt-major) from `pipe`'s default sampling (overridden by `call`), one seeded generator per image."
+    """`n` PIL images per prompt (prompt-major) from `pipe`'s default sampling (overridden by `call`), one
+    seeded generator per image."""
     dev, ims = pipe._execution_device, []
     for p in prompts:
         gens = [torch.Generator(dev).manual_seed(derive_seed(seed, 'validation-image', p, j)) for j in range(n)]
@@ -271,7 +305,8 @@ def sample_validation(pipe, prompts: list, n: int = 4, seed: int = 0, **call) ->
 
 # %% ../nbs/09_runs.ipynb #89af863d
 def validation_grid(images: list, prompts: list, n: int):
-    "A PIL grid of `n` images per prompt (prompt-major): one row per prompt, under a white strip with the prompt's text."
+    """A PIL grid of `n` images per prompt (prompt-major): one row per prompt, under a white strip with the
+    prompt's text."""
     from PIL import Image, ImageDraw, ImageFont
     w, h = images[0].size; strip = max(12, h // 16)
     try: font = ImageFont.load_default(size=max(10, strip * 3 // 4))
@@ -285,24 +320,31 @@ def validation_grid(images: list, prompts: list, n: int):
     return grid
 
 def log_images(acc, images: list, prompts: list, n: int, step: int) -> None:
-    "Log validation images to `acc`'s trackers as diffusers' training scripts do (TensorBoard: NHWC `add_images`; wandb: `wandb.Image`s)."
+    """Log validation images to `acc`'s trackers as diffusers' training scripts do (TensorBoard: NHWC
+    `add_images`; wandb: `wandb.Image`s)."""
     import numpy as np
     for t in acc.trackers:
-        if t.name == 'tensorboard': t.writer.add_images('validation', np.stack([np.asarray(im) for im in images]), step, dataformats='NHWC')
+        if t.name == 'tensorboard':
+            t.writer.add_images('validation', np.stack([np.asarray(im) for im in images]), step,
+                                dataformats='NHWC')
         elif t.name == 'wandb':
             import wandb
-            t.log({'validation': [wandb.Image(im, caption=f'{i}: {prompts[i // n]}') for i, im in enumerate(images)]}, step=step)
+            t.log({'validation': [wandb.Image(im, caption=f'{i}: {prompts[i // n]}')
+                                  for i, im in enumerate(images)]}, step=step)
 
 # %% ../nbs/09_runs.ipynb #39d508e7
-def save_validation_images(acc, pipe, out, step: int, prompts: list, n: int = 4, call: dict | None = None, seed: int = 0, ema=None) -> Path:
-    "Update `step`'s validation images: sampled (eval mode, no grad; with `ema`'s averaged weights when given), written as `out/validation/step-NNNNNN.png`, logged to `acc`'s trackers; returns the file."
+def save_validation_images(acc, pipe, out, step: int, prompts: list, n: int = 4, call: dict | None = None,
+                           seed: int = 0, ema=None) -> Path:
+    """Update `step`'s validation images: sampled (eval mode, no grad; with `ema`'s averaged weights when
+    given), written as `out/validation/step-NNNNNN.png`, logged to `acc`'s trackers; returns the file."""
     from mi_nb.mi import denoiser
     model = denoiser(pipe); was = model.training; model.eval()
     try:
         with torch.no_grad(), acc.autocast(), (ema.applied() if ema is not None else nullcontext()):
             ims = sample_validation(pipe, prompts, n, seed, **(call or {}))
     finally: model.train(was)
-    f = atomic_write_bytes(Path(out) / 'validation' / f'step-{step:06d}.png', png_bytes(validation_grid(ims, prompts, n)))
+    f = atomic_write_bytes(Path(out) / 'validation' / f'step-{step:06d}.png',
+                           png_bytes(validation_grid(ims, prompts, n)))
     log_images(acc, ims, prompts, n, step)
     return f
 
@@ -312,7 +354,8 @@ def resolve_mixed_precision(mp: str | None) -> str | None:
     'no'."""
     from mi_nb.machine import default_dtype
     if mp is not None:
-        if mp not in ('no', 'fp16', 'bf16'): raise ValueError(f"mixed_precision must be 'no', 'fp16' or 'bf16', not {mp!r}")
+        if mp not in ('no', 'fp16', 'bf16'):
+            raise ValueError(f"mixed_precision must be 'no', 'fp16' or 'bf16', not {mp!r}")
         return mp
     if os.environ.get('ACCELERATE_MIXED_PRECISION'): return None  # let accelerate read what `accelerate launch` set
     if torch.cuda.is_available() and os.environ.get('ACCELERATE_USE_CPU', '').lower() not in ('1', 'true', 'yes'):

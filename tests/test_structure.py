@@ -266,3 +266,35 @@ def _exercised(nbs: Path) -> tuple:
 def test_most_exported_functions_are_shown_right_after_their_definition():
     hit, tot, missing = _exercised(ROOT / 'nbs')
     assert hit / tot >= 0.7, f'{hit}/{tot} = {hit / tot:.0%}; not shown: {missing}'
+
+def _line_lengths():
+    "tools/line_lengths.py, the one place that says what a line over the limit is."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('line_lengths', ROOT / 'tools' / 'line_lengths.py')
+    m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+    return m
+
+def test_lines_within_120_columns():
+    """Every line of the library (mi_nb/**/*.py but _modidx.py) and of the notebooks' exported cells within 120
+    columns, but the two nbdev writes itself: a module's docstring (its notebook's `>` summary) and `__all__ = [`."""
+    ll = _line_lengths()
+    assert ll.LIMIT == 120
+    over = ll.over_limit(ROOT)
+    assert not over, f'{len(over)} lines over 120 columns (python tools/line_lengths.py --check): {over[:20]}'
+
+def test_the_line_check_sees_long_lines(tmp_path):
+    "The check flags a long library line and a long exported line, and nothing in unexported cells or nbdev's headers."
+    long = 'x = ' + '1 + ' * 30 + '1'
+    (tmp_path / 'mi_nb').mkdir(); (tmp_path / 'nbs').mkdir()
+    head = '"""' + 'a summary ' * 20 + '"""\n__all__ = [' + "'n', " * 19 + ']\n'  # 206 and 126 columns
+    (tmp_path / 'mi_nb' / 'm.py').write_text(head + long + '\n')
+    (tmp_path / 'mi_nb' / '_modidx.py').write_text(long)
+    cells = [dict(cell_type='code', source=['#| export\n', 'y = 1\n', long]), dict(cell_type='code', source=[long])]
+    (tmp_path / 'nbs' / 'n.ipynb').write_text(json.dumps(dict(cells=cells)))
+    n = len(long)
+    assert _line_lengths().over_limit(tmp_path) == [f'mi_nb/m.py:3: {n}', f'nbs/n.ipynb: exported line 3: {n}']
+
+def test_the_command_line_module_stays_small():
+    "mi_nb/cli.py under 300 lines (a line count: the line check above keeps it from being met by packing lines)."
+    n = len((PKG / 'cli.py').read_text().splitlines())
+    assert n < 300, f'mi_nb/cli.py has {n} lines'

@@ -20,7 +20,8 @@ def corrupt(spec: Spec, kind: str) -> str:
     a, b = spec.objects[:2]
     if kind == 'flip_relation': return spec_to_prompt(Spec((a, b), OPPOSITE[spec.relation], 'spatial'))
     if kind == 'omit_relation': return spec_to_prompt(Spec((a, b), None, 'binding'))
-    if kind == 'swap_colours': return spec_to_prompt(Spec((Obj(b.colour, a.shape), Obj(a.colour, b.shape)), None, 'binding'))
+    if kind == 'swap_colours':
+        return spec_to_prompt(Spec((Obj(b.colour, a.shape), Obj(a.colour, b.shape)), None, 'binding'))
     if kind == 'drop_colours': return f'a {a.shape} and a {b.shape}'
     if kind == 'one_object': return spec_to_prompt(Spec((a,), None, 'single'))
     raise ValueError(f'unknown corruption {kind!r}')

@@ -136,7 +136,8 @@ def stream_seeds(c: Compare, seed: int) -> dict:
 # %% ../../nbs/13_lab_compare.ipynb #2e1425d0
 @torch.no_grad()
 def truth_set(pipe, prompts, out, k: int = 1, seed: int = 0) -> Path:
-    "A set of `k` ground-truth renders per prompt (VAE latents in UNet space, prompt embeddings), in the synthetic-set format."
+    """A set of `k` ground-truth renders per prompt (VAE latents in UNet space, prompt embeddings), in the
+    synthetic-set format."""
     out = Path(out)
     for p in prompts:
         key = prompt_key(p)
@@ -149,14 +150,16 @@ def truth_set(pipe, prompts, out, k: int = 1, seed: int = 0) -> Path:
                     trajectory=[0.0] * k, seeds=[derive_seed(seed, p, j, 'truth') for j in range(k)])
         save_record(out, side, dict(latents=lat, **cond))
     identity = dict(format=FORMAT, model='ground truth (the lab renderer)', pipeline=type(pipe).__name__,
-                    scheduler='none', vae_scaling_factor=float(pipe.vae.config.scaling_factor), keep=k, seed=seed, select='truth',
-                    num_inference_steps=0, guidance_scale=0.0, selection='of ground-truth renders of their prompts')
+                    scheduler='none', vae_scaling_factor=float(pipe.vae.config.scaling_factor), keep=k,
+                    seed=seed, select='truth', num_inference_steps=0, guidance_scale=0.0,
+                    selection='of ground-truth renders of their prompts')
     write_identity(out, identity); write_metadata(out, identity)
     return out
 
 def weigh_categories(set_dir, mix: dict | None = None) -> dict:
-    """Give each record of the set in `set_dir` the sampling `weight` (chapter 10's `sampling='weighted'`) that draws the lab's
-    categories in `mix` (default: the pretraining mix, `DEFAULT_WEIGHTS`), evenly over a category's items; returns {category: items}."""
+    """Give each record of the set in `set_dir` the sampling `weight` (chapter 10's `sampling='weighted'`) that draws
+    the lab's categories in `mix` (default: the pretraining mix, `DEFAULT_WEIGHTS`), evenly over a category's items;
+    returns {category: items}."""
     mix = mix or DEFAULT_WEIGHTS
     recs = records(set_dir)
     cats = [parse_prompt(r['prompt']).category for r in recs]

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from ..core import derive_seed, atomic_write_json, atomic_write_bytes, png_bytes, check_prompts, read_prompt_file, PromptError
+from ..core import (derive_seed, atomic_write_json, atomic_write_bytes, png_bytes, check_prompts,
+                        read_prompt_file, PromptError)
 from .world import parse_prompt, lab_prompts, CATEGORIES, SPLITS
 from .oracle import judge
 from .model import LAB_SAMPLING
@@ -63,9 +64,10 @@ def summarize(records) -> dict:
     out = {}
     for c in [c for c in CATEGORIES if c in set(records.category)]:
         r = records[records.category == c]
-        out[c] = dict(accuracy=float(r.correct.mean()), clean=float(r.clean.mean()), images=int(len(r)), prompts=int(r.prompt.nunique()))
-    out['overall'] = dict(accuracy=float(records.correct.mean()), clean=float(records.clean.mean()), images=int(len(records)),
-                          prompts=int(records.prompt.nunique()))
+        out[c] = dict(accuracy=float(r.correct.mean()), clean=float(r.clean.mean()), images=int(len(r)),
+                      prompts=int(r.prompt.nunique()))
+    out['overall'] = dict(accuracy=float(records.correct.mean()), clean=float(records.clean.mean()),
+                          images=int(len(records)), prompts=int(records.prompt.nunique()))
     return out
 
 # %% ../../nbs/05_lab_eval.ipynb #58a9e2dc
@@ -99,26 +101,31 @@ def write_evaluation(out, records, images, n: int, settings: dict) -> dict:
 
 # %% ../../nbs/05_lab_eval.ipynb #08e7189c
 DIFFICULTY_TARGET = dict(single=(0.85, 1.0), binding=(0.20, 0.75), spatial=(0.20, 0.75))  # accuracy ranges per category
-CLEAN_TARGET = 0.95  # image quality: the share of all images the oracle finds clean (no stray blobs, a clean background)
+# image quality: the share of all images the oracle finds clean (no stray blobs, a clean background)
+CLEAN_TARGET = 0.95
 
 def meets_target(summary: dict) -> bool:
-    "Whether a `summarize` result is inside the lab's difficulty target (a correct image is also a clean one) with converged image quality."
+    """Whether a `summarize` result is inside the lab's difficulty target (a correct image is also a clean
+    one) with converged image quality."""
     return (all(lo <= summary[c]['accuracy'] <= hi for c, (lo, hi) in DIFFICULTY_TARGET.items())
             and summary['overall']['clean'] >= CLEAN_TARGET)
 
 # %% ../../nbs/05_lab_eval.ipynb #5cc04449
 def check_lab_prompts(prompts, source: str = 'prompts') -> list:
-    "`prompts` checked by `check_prompts` (chapter 0) and against the lab grammar; `PromptError` names the first that is not a lab prompt."
+    """`prompts` checked by `check_prompts` (chapter 0) and against the lab grammar; `PromptError` names the
+    first that is not a lab prompt."""
     prompts = check_prompts(prompts, source)
     for i, p in enumerate(prompts, 1):
         try: parse_prompt(p)
         except ValueError:
-            raise PromptError(f'{source}: prompt {i}, {p[:60]!r}, is not a lab prompt: the oracle judges only the lab grammar '
-                              '(e.g. "a red circle", "two blue squares", "a red circle to the left of a blue square")') from None
+            raise PromptError(f'{source}: prompt {i}, {p[:60]!r}, is not a lab prompt: the oracle judges only the '
+                              'lab grammar (e.g. "a red circle", "two blue squares", '
+                              '"a red circle to the left of a blue square")') from None
     return prompts
 
 def read_lab_prompts(spec: str) -> list:
-    "The prompts of a lab split name (train, val, test, test_unseen) or of a prompt file, checked against the lab grammar."
+    """The prompts of a lab split name (train, val, test, test_unseen) or of a prompt file, checked against
+    the lab grammar."""
     if spec in SPLITS: return lab_prompts(spec)
     if not Path(spec).is_file(): raise PromptError(f'{spec!r} is neither a lab split {SPLITS} nor a file')
     return check_lab_prompts(read_prompt_file(spec), str(spec))
@@ -171,7 +178,8 @@ def oracle_validator(n_prompts: int | None = 16, n_images: int = 4, seed: int = 
 
 # %% ../../nbs/05_lab_eval.ipynb #c1c06028
 def paired_change(base, tuned, category: str | None = None, n_boot: int = 2000, seed: int = 0) -> dict:
-    "Accuracy change `tuned` - `base` (records of `evaluate` on the same prompts and seeds), with a 95% bootstrap interval over prompts."
+    """Accuracy change `tuned` - `base` (records of `evaluate` on the same prompts and seeds), with a 95%
+    bootstrap interval over prompts."""
     b, t = (r if category in (None, 'overall') else r[r.category == category] for r in (base, tuned))
     if len(b) != len(t) or (b.seed.to_numpy() != t.seed.to_numpy()).any():
         raise ValueError('paired_change needs the two evaluations of the same prompts with the same seeds')

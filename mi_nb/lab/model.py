@@ -19,7 +19,8 @@ __all__ = ['BOS', 'EOS', 'SCHEDULER_CONFIG', 'LAB_SAMPLING', 'PAPER_GUIDANCE', '
 # %% ../../nbs/03_lab_model.ipynb #9f8b704e
 def byte_chars() -> list:
     "The 256 printable characters byte-level BPE uses for the bytes 0..255 (the GPT-2/CLIP convention)."
-    keep = list(range(ord('!'), ord('~') + 1)) + list(range(ord('¡'), ord('¬') + 1)) + list(range(ord('®'), ord('ÿ') + 1))
+    keep = (list(range(ord('!'), ord('~') + 1)) + list(range(ord('¡'), ord('¬') + 1))
+            + list(range(ord('®'), ord('ÿ') + 1)))
     out, extra = {}, 0
     for b in range(256):
         if b in keep: out[b] = chr(b)
@@ -61,7 +62,8 @@ def lab_merges(words=None) -> list:
 BOS, EOS = '<|startoftext|>', '<|endoftext|>'
 
 def write_lab_tokenizer(path, max_length: int = 16) -> Path:
-    "Write a CLIP tokenizer for the lab words to `path` (vocab.json, merges.txt, tokenizer_config.json, special_tokens_map.json)."
+    """Write a CLIP tokenizer for the lab words to `path` (vocab.json, merges.txt, tokenizer_config.json,
+    special_tokens_map.json)."""
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     chars = byte_chars()
     merges = lab_merges()
@@ -71,7 +73,8 @@ def write_lab_tokenizer(path, max_length: int = 16) -> Path:
     cfg = dict(tokenizer_class='CLIPTokenizer', model_max_length=max_length, bos_token=BOS, eos_token=EOS,
                unk_token=EOS, pad_token=EOS, do_lower_case=True, clean_up_tokenization_spaces=False)
     (path / 'tokenizer_config.json').write_text(json.dumps(cfg, indent=2))
-    (path / 'special_tokens_map.json').write_text(json.dumps(dict(bos_token=BOS, eos_token=EOS, unk_token=EOS, pad_token=EOS)))
+    (path / 'special_tokens_map.json').write_text(json.dumps(dict(bos_token=BOS, eos_token=EOS,
+                                                                  unk_token=EOS, pad_token=EOS)))
     return path
 
 # %% ../../nbs/03_lab_model.ipynb #47703e8d
@@ -106,7 +109,8 @@ def build_text_encoder(tokenizer, cfg: LabConfig = LabConfig()):
     tc = CLIPTextConfig(vocab_size=len(tokenizer), hidden_size=cfg.text_width, intermediate_size=4 * cfg.text_width,
                         num_hidden_layers=cfg.text_layers, num_attention_heads=cfg.text_heads,
                         max_position_embeddings=cfg.max_length, bos_token_id=tokenizer.bos_token_id,
-                        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, projection_dim=cfg.text_width)
+                        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+                        projection_dim=cfg.text_width)
     return CLIPTextModel(tc)
 
 # %% ../../nbs/03_lab_model.ipynb #1afad4a0
@@ -145,9 +149,11 @@ def build_pipeline(cfg: LabConfig = LabConfig(), tokenizer=None, text_encoder=No
     "A `StableDiffusionPipeline` from lab components (random ones for any that are not given)."
     from diffusers import StableDiffusionPipeline
     tokenizer = tokenizer or lab_tokenizer(max_length=cfg.max_length)
-    pipe = StableDiffusionPipeline(vae=vae or build_vae(cfg), text_encoder=text_encoder or build_text_encoder(tokenizer, cfg),
-                                   tokenizer=tokenizer, unet=unet or build_unet(cfg), scheduler=build_scheduler(),
-                                   safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    pipe = StableDiffusionPipeline(vae=vae or build_vae(cfg),
+                                   text_encoder=text_encoder or build_text_encoder(tokenizer, cfg),
+                                   tokenizer=tokenizer, unet=unet or build_unet(cfg),
+                                   scheduler=build_scheduler(), safety_checker=None, feature_extractor=None,
+                                   requires_safety_checker=False)
     for m in (pipe.vae, pipe.text_encoder, pipe.unet): m.eval()
     pipe.set_progress_bar_config(disable=True)
     return pipe
@@ -155,14 +161,16 @@ def build_pipeline(cfg: LabConfig = LabConfig(), tokenizer=None, text_encoder=No
 # %% ../../nbs/03_lab_model.ipynb #0690400e
 LAB_SAMPLING = dict(num_inference_steps=25, guidance_scale=5.0)
 PAPER_GUIDANCE = 7.5     # the reference code's guidance, for its candidates as for its evaluation (MI-TUNE's protocol)
-LAB_POOL_GUIDANCE = 1.01  # guidance of the candidates the lab fine-tunes on: chapter 13a, "Which candidates to train on"
+# guidance of the candidates the lab fine-tunes on: chapter 13a, "Which candidates to train on"
+LAB_POOL_GUIDANCE = 1.01
 _DORA = dict(adapter='dora', rank=8, alpha=8., lr=1e-3, batch_size=64, grad_accum=1, max_steps=500, uncond_prob=0.1,
              ema_decay=0.998, ckpt_every=100, val_every=100)
 LAB_PRESETS = {  # the lab's fine-tuning presets (FinetuneConfig overrides), by name
     'dora': _DORA,                                       # a DoRA adapter of the UNet's attention, 500 updates
     'full': {**_DORA, 'adapter': 'full', 'lr': 1e-4},    # every UNet weight instead
+    # + the text encoder, categories mixed
     'whole-model': {**_DORA, 'adapter': 'full', 'lr': 1e-4, 'train_text_encoder': True, 'text_encoder_lr': 5e-4,
-                    'sampling': 'weighted', 'max_steps': 2000, 'val_every': 500},  # + the text encoder, categories mixed
+                    'sampling': 'weighted', 'max_steps': 2000, 'val_every': 500},
 }
 LAB_FINETUNE, LAB_FINETUNE_FULL = LAB_PRESETS['dora'], LAB_PRESETS['full']
 LAB_LOAD_HINT = 'from mi_nb.lab.model import load_pipeline\npipe = load_pipeline()  # the lab model shipped with mi_nb'
@@ -179,7 +187,8 @@ def lab_weights_dir() -> Path:
     return WEIGHTS_DIR
 
 def load_pipeline(path=None, device=None, torch_dtype=None):
-    "The lab `StableDiffusionPipeline` from `path` (default: the shipped weights), in eval mode, on `device` (chapter 0's `load_pipeline`)."
+    """The lab `StableDiffusionPipeline` from `path` (default: the shipped weights), in eval mode, on
+    `device` (chapter 0's `load_pipeline`)."""
     from mi_nb.core import load_pipeline as load
     return load(path or lab_weights_dir(), device=device, dtype=torch_dtype)
 

@@ -56,7 +56,8 @@ def vertical_skew(weights: np.ndarray) -> float:
     return float((weights * (ys - mu) ** 3).sum() / m / max(var, 1e-9) ** 1.5)
 
 def corner_moment(weights: np.ndarray) -> float:
-    "E[r^4 cos 4theta] / E[r^4] about the centroid under `weights`: about -0.43 for an axis-aligned square, 0 for a disc."
+    """E[r^4 cos 4theta] / E[r^4] about the centroid under `weights`: about -0.43 for an axis-aligned
+    square, 0 for a disc."""
     ys, xs = np.mgrid[:weights.shape[0], :weights.shape[1]].astype(float)
     m = weights.sum()
     x = xs - (weights * xs).sum() / m; y = ys - (weights * ys).sum() / m
@@ -93,7 +94,8 @@ def detect(img: np.ndarray, min_area: int = 20, speck_area: int = 3):
                 specks += area >= speck_area
                 continue
             ys, xs = np.nonzero(m)
-            found.append(Detected(name, classify_shape(m, cov[..., ci], min_area), float(xs.mean()) + 0.5, float(ys.mean()) + 0.5, area,
+            found.append(Detected(name, classify_shape(m, cov[..., ci], min_area), float(xs.mean()) + 0.5,
+                                  float(ys.mean()) + 0.5, area,
                                   (int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max()))))
     return found, specks
 
@@ -159,21 +161,25 @@ def wrong_render(spec: Spec, rng, kind: str):
     objs = layout(spec, rng)
     if kind == 'swap':        # exchange the colours of the two objects (needs different colours and shapes)
         a, b = objs
-        objs = [Placed(Obj(b.obj.colour, a.obj.shape), a.cx, a.cy, a.size), Placed(Obj(a.obj.colour, b.obj.shape), b.cx, b.cy, b.size)]
+        objs = [Placed(Obj(b.obj.colour, a.obj.shape), a.cx, a.cy, a.size),
+                Placed(Obj(a.obj.colour, b.obj.shape), b.cx, b.cy, b.size)]
     elif kind == 'mirror':    # reflect the layout along the relation's axis
         axis = 'x' if spec.relation in ('left', 'right') else 'y'
-        objs = [Placed(p.obj, 32 - p.cx if axis == 'x' else p.cx, 32 - p.cy if axis == 'y' else p.cy, p.size) for p in objs]
+        objs = [Placed(p.obj, 32 - p.cx if axis == 'x' else p.cx, 32 - p.cy if axis == 'y' else p.cy, p.size)
+                for p in objs]
     elif kind == 'missing': objs = objs[:-1]
     elif kind == 'extra':
         extra = Spec(tuple(p.obj for p in objs) + (_other(objs[0].obj, rng, True, True),), None, 'x')
         for _ in range(50):
             lay = layout(Spec((extra.objects[-1],), None, 'single'), rng)[0]
-            if all(abs(lay.cx - p.cx) >= (lay.size + p.size) / 2 + 2 or abs(lay.cy - p.cy) >= (lay.size + p.size) / 2 + 2 for p in objs):
+            if all(abs(lay.cx - p.cx) >= (lay.size + p.size) / 2 + 2
+                   or abs(lay.cy - p.cy) >= (lay.size + p.size) / 2 + 2 for p in objs):
                 objs = objs + [lay]; break
         else: return None
     elif kind == 'attribute':
         o = objs[0].obj
-        objs = [Placed(_other(o, rng, colour=rng.random() < 0.5, shape=True), *[objs[0].cx, objs[0].cy, objs[0].size])] + objs[1:]
+        objs = [Placed(_other(o, rng, colour=rng.random() < 0.5, shape=True),
+                       *[objs[0].cx, objs[0].cy, objs[0].size])] + objs[1:]
     else: raise ValueError(kind)
     return draw(objs)
 

@@ -79,7 +79,8 @@ def tokenize(tokenizer, prompts) -> torch.Tensor:
                      return_tensors='pt').input_ids
 
 def text_loss(unet, text_encoder, scheduler, latents, ids, generator) -> torch.Tensor:
-    "`denoise_loss` on `latents` with the embeddings `text_encoder` makes of the token `ids` (gradients reach both models)."
+    """`denoise_loss` on `latents` with the embeddings `text_encoder` makes of the token `ids` (gradients
+    reach both models)."""
     return denoise_loss(unet, scheduler, dict(latents=latents, prompt_embeds=text_encoder(ids)[0]), generator)
 
 # %% ../../nbs/04_lab_train.ipynb #59eb4366
@@ -123,7 +124,8 @@ def vae_stage(vae, out: Path, resume: bool, steps: int, seed: int, log, progress
     ck, st = out / 'ckpt', None
     if resume and (ck / 'state.json').exists():
         st = json.loads((ck / 'state.json').read_text())
-        vae.load_state_dict(load_tensors(out / 'vae.safetensors', vae.device)); vae.register_to_config(scaling_factor=st['scaling_factor'])
+        vae.load_state_dict(load_tensors(out / 'vae.safetensors', vae.device))
+        vae.register_to_config(scaling_factor=st['scaling_factor'])
     elif resume and (out / 'vae.safetensors').exists():
         vae.load_state_dict(load_tensors(out / 'vae.safetensors', vae.device))
         vae.register_to_config(scaling_factor=json.loads((out / 'vae.json').read_text())['scaling_factor'])
@@ -135,7 +137,8 @@ def vae_stage(vae, out: Path, resume: bool, steps: int, seed: int, log, progress
 
 # %% ../../nbs/04_lab_train.ipynb #f5558e93
 def cache_latents(vae, out: Path, n_images: int, seed: int, render_workers: int = 0) -> tuple:
-    "(prompts, scaled latents) of a fixed set of renders (the same set on every resume); sets and saves the scaling factor once."
+    """(prompts, scaled latents) of a fixed set of renders (the same set on every resume); sets and saves
+    the scaling factor once."""
     if render_workers: prompts, images = render_dataset(n_images, seed, render_workers)
     else: prompts, images = sample_batch(n_images, np.random.default_rng([seed, 2]))
     lat = encode_images(vae, images); del images
@@ -148,11 +151,15 @@ def cache_latents(vae, out: Path, n_images: int, seed: int, render_workers: int 
 # %% ../../nbs/04_lab_train.ipynb #ea21b2e7
 @dataclass
 class UnetStage:
-    "What the denoiser's training loop needs: latents with their prompt index, token ids (the last is the empty prompt), optimiser, EMA."
-    lat: torch.Tensor; pid: torch.Tensor; ids: torch.Tensor; sched: object; params: list; opt: object; lrs: object; ema: object; start: int
+    """What the denoiser's training loop needs: latents with their prompt index, token ids (the last is the
+    empty prompt), optimiser, EMA."""
+    lat: torch.Tensor; pid: torch.Tensor; ids: torch.Tensor; sched: object; params: list; opt: object
+    lrs: object; ema: object; start: int
 
-def unet_stage(pipe, prompts, lat, steps: int, lr: float, warmup: int, ema_decay: float, ck: Path, st: dict | None) -> UnetStage:
-    "The denoiser's training state: token ids, noise schedule, AdamW, cosine schedule, EMA; restored from checkpoint `ck` if `st`."
+def unet_stage(pipe, prompts, lat, steps: int, lr: float, warmup: int, ema_decay: float, ck: Path,
+               st: dict | None) -> UnetStage:
+    """The denoiser's training state: token ids, noise schedule, AdamW, cosine schedule, EMA; restored from
+    checkpoint `ck` if `st`."""
     from diffusers import DDPMScheduler
     dev, unet, te = pipe.unet.device, pipe.unet, pipe.text_encoder
     uniq = sorted(set(prompts)); index = {p: i for i, p in enumerate(uniq)}
@@ -165,8 +172,10 @@ def unet_stage(pipe, prompts, lat, steps: int, lr: float, warmup: int, ema_decay
     lrs = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(warmup, steps))
     ema, start = EMA(params, ema_decay), (st or {}).get('step', 0)
     if start:
-        unet.load_state_dict(load_tensors(ck / 'unet.safetensors', dev)); te.load_state_dict(load_tensors(ck / 'text_encoder.safetensors', dev))
-        load_optimizer(opt, ck / 'optimizer'); ema.load(load_tensors(ck / 'ema.safetensors', dev), EMA.index_names(params), st['ema_n'])
+        unet.load_state_dict(load_tensors(ck / 'unet.safetensors', dev))
+        te.load_state_dict(load_tensors(ck / 'text_encoder.safetensors', dev))
+        load_optimizer(opt, ck / 'optimizer')
+        ema.load(load_tensors(ck / 'ema.safetensors', dev), EMA.index_names(params), st['ema_n'])
         with warnings.catch_warnings():  # replaying the schedule's steps, without optimiser steps, is intended here
             warnings.filterwarnings('ignore', message='Detected call of `lr_scheduler.step')
             for _ in range(start): lrs.step()
@@ -174,14 +183,16 @@ def unet_stage(pipe, prompts, lat, steps: int, lr: float, warmup: int, ema_decay
 
 # %% ../../nbs/04_lab_train.ipynb #f469c3df
 def unet_step(pipe, u: UnetStage, s: int, batch_size: int, uncond_prob: float, seed: int) -> float:
-    "Step `s`: a batch of cached latents (their prompts replaced by the empty one with probability `uncond_prob`), one AdamW update, the EMA."
+    """Step `s`: a batch of cached latents (their prompts replaced by the empty one with probability
+    `uncond_prob`), one AdamW update, the EMA."""
     dev = u.lat.device
     g = torch.Generator(dev).manual_seed(seed * 1_000_003 + 7 * s + 3)
     idx = torch.randint(0, len(u.lat), (batch_size,), generator=g, device=dev)
     drop = torch.rand(batch_size, generator=g, device=dev) < uncond_prob
     ids = u.ids[torch.where(drop, torch.full_like(idx, len(u.ids) - 1), u.pid[idx])]
     loss = text_loss(pipe.unet, pipe.text_encoder, u.sched, u.lat[idx], ids, g)
-    if not torch.isfinite(loss): raise FloatingPointError(f'loss is {loss.item()} at step {s}; the last checkpoint is kept')
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f'loss is {loss.item()} at step {s}; the last checkpoint is kept')
     u.opt.zero_grad(set_to_none=True); loss.backward()
     torch.nn.utils.clip_grad_norm_(u.params, 1.0); u.opt.step(); u.lrs.step(); u.ema.update()
     return loss.item()
@@ -193,24 +204,30 @@ def _save_ckpt(out, pipe, u: UnetStage, step: int) -> None:
     save_tensors(pipe.text_encoder.state_dict(), ck / 'text_encoder.safetensors')
     save_tensors(u.ema.state(EMA.index_names(u.params)), ck / 'ema.safetensors')
     save_optimizer(u.opt, ck / 'optimizer')
-    atomic_write_json(ck / 'state.json', {'step': step, 'ema_n': u.ema.n, 'scaling_factor': pipe.vae.config.scaling_factor})
+    atomic_write_json(ck / 'state.json',
+                      {'step': step, 'ema_n': u.ema.n, 'scaling_factor': pipe.vae.config.scaling_factor})
 
 def export_ema_pipeline(pipe, ema, path):
     "Save `pipe` with the EMA weights swapped in (the training weights are restored afterwards)."
     with ema.applied(): pipe.save_pretrained(str(path), safe_serialization=True)
 
 # %% ../../nbs/04_lab_train.ipynb #fb009685
-def train_lab_model(out, cfg: LabConfig = LabConfig(), vae_steps: int = 1200, steps: int = 5000, n_images: int = 150_000,
-                    batch_size: int = 256, lr: float = 1e-3, warmup: int = 300, uncond_prob: float = 0.1,
-                    ema_decay: float = 0.999, ckpt_every: int = 500, seed: int = 0, device=None, resume: bool = False,
-                    progress: bool = True, threads: int | None = None, stop_after: int | None = None, render_workers: int = 0,
+def train_lab_model(out, cfg: LabConfig = LabConfig(), vae_steps: int = 1200, steps: int = 5000,
+                    n_images: int = 150_000, batch_size: int = 256, lr: float = 1e-3, warmup: int = 300,
+                    uncond_prob: float = 0.1, ema_decay: float = 0.999, ckpt_every: int = 500,
+                    seed: int = 0, device=None, resume: bool = False, progress: bool = True,
+                    threads: int | None = None, stop_after: int | None = None, render_workers: int = 0,
                     snapshots: bool = False, captions: str = 'exact'):
-    "Train a lab `StableDiffusionPipeline` from scratch into `out`; returns the pipeline (EMA weights). `stop_after` ends the run after that step's checkpoint (as if killed); `snapshots` keeps the EMA pipeline of every checkpoint in `out/snapshots/step-N`; `captions='weak'` trains on chapter 3a's weak captions."
+    """Train a lab `StableDiffusionPipeline` from scratch into `out`; returns the pipeline (EMA weights).
+    `stop_after` ends the run after that step's checkpoint (as if killed); `snapshots` keeps the EMA
+    pipeline of every checkpoint in `out/snapshots/step-N`; `captions='weak'` trains on chapter 3a's weak
+    captions."""
     if threads: torch.set_num_threads(threads)
     dev, out = torch.device(device) if device else default_device(), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     args = dict(cfg=asdict(cfg), vae_steps=vae_steps, steps=steps, n_images=n_images, batch_size=batch_size, lr=lr,
-                warmup=warmup, uncond_prob=uncond_prob, ema_decay=ema_decay, seed=seed, **({'render_workers': render_workers} if render_workers else {}),
+                warmup=warmup, uncond_prob=uncond_prob, ema_decay=ema_decay, seed=seed,
+                **({'render_workers': render_workers} if render_workers else {}),
                 **({'captions': captions} if captions != 'exact' else {}))
     if captions not in ('exact', 'weak'): raise ValueError(f"captions must be 'exact' or 'weak', not {captions!r}")
     _check_args(out, args)
@@ -238,34 +255,41 @@ def train_lab_model(out, cfg: LabConfig = LabConfig(), vae_steps: int = 1200, st
 # %% ../../nbs/04_lab_train.ipynb #7b45a3e5
 def model_card(args: dict, metrics: dict | None, command: str, seconds: float | None, hardware: str) -> str:
     "The README.md of a shipped lab model: recipe, command, seed, data, measured accuracy."
-    lines = ['---', 'library_name: diffusers', 'pipeline_tag: text-to-image', 'tags: [mi_nb, lab, stable-diffusion]', '---', '',
-             '# mi_nb lab model', '',
-             'A tiny `StableDiffusionPipeline` (CLIP tokenizer + `CLIPTextModel`, `AutoencoderKL`, `UNet2DConditionModel`, '
-             'DDIM) trained from scratch by mi_nb on the lab world (coloured shapes on white, 32x32). It is the embedded '
-             'default model of `mi-nb`; load it with `mi_nb.lab.load_pipeline()`.', '',
-             '## Recipe', '', f'- command: `{command}`', f'- hardware: {hardware}' + (f', {seconds / 60:.0f} minutes' if seconds else ''),
-             f"- seed: {args['seed']}; data: {args['n_images']:,} renders of the lab *train* split (categories weighted "
-             "single 0.3, counting 0.15, binding 0.2, spatial 0.35), cached as latents",
-             f"- VAE: {args['vae_steps']} steps; UNet + text encoder: {args['steps']} steps x batch {args['batch_size']}, AdamW "
-             f"lr {args['lr']} (warm-up {args['warmup']}, cosine to 10%), empty-prompt dropout {args['uncond_prob']}, EMA {args['ema_decay']}",
-             '- captions: ' + ('weak (chapter 3a: colours swapped or dropped, relations flipped or left out, objects not named, at the '
-                               f"rates of `CAPTION_NOISE` = {json.dumps(CAPTION_NOISE)})" if args.get('captions') == 'weak' else 'exact (each render\'s own prompt)'),
+    lines = ['---', 'library_name: diffusers', 'pipeline_tag: text-to-image',
+             'tags: [mi_nb, lab, stable-diffusion]', '---', '', '# mi_nb lab model', '',
+             'A tiny `StableDiffusionPipeline` (CLIP tokenizer + `CLIPTextModel`, `AutoencoderKL`, '
+             '`UNet2DConditionModel`, DDIM) trained from scratch by mi_nb on the lab world (coloured '
+             'shapes on white, 32x32). It is the embedded default model of `mi-nb`; load it with '
+             '`mi_nb.lab.load_pipeline()`.',
+             '', '## Recipe', '', f'- command: `{command}`',
+             f'- hardware: {hardware}' + (f', {seconds / 60:.0f} minutes' if seconds else ''),
+             f"- seed: {args['seed']}; data: {args['n_images']:,} renders of the lab *train* split "
+             "(categories weighted single 0.3, counting 0.15, binding 0.2, spatial 0.35), cached as latents",
+             f"- VAE: {args['vae_steps']} steps; UNet + text encoder: {args['steps']} steps x batch "
+             f"{args['batch_size']}, AdamW lr {args['lr']} (warm-up {args['warmup']}, cosine to 10%), "
+             f"empty-prompt dropout {args['uncond_prob']}, EMA {args['ema_decay']}",
+             '- captions: ' + ('weak (chapter 3a: colours swapped or dropped, relations flipped or left out, '
+                               'objects not named, at the rates of '
+                               f"`CAPTION_NOISE` = {json.dumps(CAPTION_NOISE)})" if args.get('captions') == 'weak'
+                               else 'exact (each render\'s own prompt)'),
              f"- sizes: {json.dumps(args['cfg'])}", '']
     if metrics:
         lines += ['## Measured accuracy (exact oracle)', '']
         for split, m in metrics.items():
             s, st = m['summary'], m['settings']
-            lines += [f"Split `{split}` ({st['n_prompts']} prompts, {st['images_per_prompt']} images each, seed {st['seed']}, "
-                      f"DDIM {st['num_inference_steps']} steps, guidance {st['guidance_scale']}); reproduce with "
-                      f"`mi-nb evaluate --prompts {split} --images-per-prompt {st['images_per_prompt']} --seed {st['seed']}`:", '',
-                      '| category | accuracy | clean | images |', '|---|---|---|---|']
+            lines += [f"Split `{split}` ({st['n_prompts']} prompts, {st['images_per_prompt']} images "
+                      f"each, seed {st['seed']}, DDIM {st['num_inference_steps']} steps, guidance "
+                      f"{st['guidance_scale']}); reproduce with `mi-nb evaluate --prompts {split} "
+                      f"--images-per-prompt {st['images_per_prompt']} --seed {st['seed']}`:",
+                      '', '| category | accuracy | clean | images |', '|---|---|---|---|']
             lines += [f"| {c} | {v['accuracy']:.1%} | {v['clean']:.1%} | {v['images']} |" for c, v in s.items()] + ['']
     return '\n'.join(lines)
 
 # %% ../../nbs/04_lab_train.ipynb #64b24a20
 def ship_lab_model(run_dir, dst, metrics: dict | None = None, command: str = 'mi-nb lab train', hardware: str = 'CPU',
                    note: str = '', snapshot: int | None = None) -> Path:
-    "Copy a trained run's EMA pipeline (or that of its step-`snapshot` snapshot) into `dst` with our tokenizer files, the training log, metrics ({split: metrics.json}) and a model card."
+    """Copy a trained run's EMA pipeline (or that of its step-`snapshot` snapshot) into `dst` with our
+    tokenizer files, the training log, metrics ({split: metrics.json}) and a model card."""
     from mi_nb.lab.model import write_lab_tokenizer
     run_dir, dst = Path(run_dir), Path(dst)
     src = run_dir / 'pipeline' if snapshot is None else run_dir / 'snapshots' / f'step-{snapshot}'
@@ -279,5 +303,6 @@ def ship_lab_model(run_dir, dst, metrics: dict | None = None, command: str = 'mi
     log = list(csv.DictReader(open(run_dir / 'train_log.csv')))
     seconds = float(log[-1]['seconds']) if log else None
     if metrics: atomic_write_json(dst / 'metrics.json', metrics)
-    atomic_write_text(dst / 'README.md', model_card(args, metrics, command, seconds, hardware) + (f'\n{note}\n' if note else ''))
+    atomic_write_text(dst / 'README.md',
+                      model_card(args, metrics, command, seconds, hardware) + (f'\n{note}\n' if note else ''))
     return dst

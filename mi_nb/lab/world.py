@@ -73,7 +73,8 @@ def parse_prompt(prompt: str) -> Spec:
             return Spec((Obj(g[0], shape), Obj(g[0], shape)), None, cat)
         if cat == 'binding': return Spec((Obj(g[0], g[1]), Obj(g[2], g[3])), None, cat)
         return Spec((Obj(g[0], g[1]), Obj(g[3], g[4])), _REL[g[2]], cat)
-    raise ValueError(f'{prompt!r} is not a lab prompt (e.g. "a red circle", "a red circle to the left of a blue square")')
+    raise ValueError(f'{prompt!r} is not a lab prompt '
+                     '(e.g. "a red circle", "a red circle to the left of a blue square")')
 
 # %% ../../nbs/01_lab_world.ipynb #2b9a4bae
 def all_objects() -> list:
@@ -96,7 +97,8 @@ def _h(text: str) -> float:
     return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16) / 16**12
 
 def unseen_pairs(n: int = 8) -> set:
-    "The `n` unordered pairs of object kinds held out of training: pairs of different colour *and* shape, chosen by hash."
+    """The `n` unordered pairs of object kinds held out of training: pairs of different colour *and* shape,
+    chosen by hash."""
     cands = [frozenset((a, b)) for a, b in itertools.combinations(all_objects(), 2)
              if a.colour != b.colour and a.shape != b.shape]
     return set(sorted(cands, key=lambda p: _h('unseen:' + '|'.join(sorted(map(str, p)))))[:n])
@@ -148,7 +150,8 @@ def draw(objects, res: int = IMAGE_SIZE) -> np.ndarray:
 
 # %% ../../nbs/01_lab_world.ipynb #aba9aa4c
 def relation_holds(a: tuple, b: tuple, relation: str, margin: float = 0.) -> bool:
-    "Whether centre `a` is `relation` ('left', 'right', 'above', 'below') of centre `b`: right direction, dominant axis."
+    """Whether centre `a` is `relation` ('left', 'right', 'above', 'below') of centre `b`: right direction,
+    dominant axis."""
     dx, dy = a[0] - b[0], a[1] - b[1]
     if relation in ('left', 'right'):
         d = -dx if relation == 'left' else dx
@@ -174,7 +177,8 @@ def layout(spec: Spec, rng: np.random.Generator, res: int = IMAGE_SIZE, sizes=(9
             out.append(Placed(o, rng.uniform(lo, hi), rng.uniform(lo, hi), s))
         if len(out) == 2:
             if not _fits(out[0], out[1], gap): continue
-            if spec.relation and not relation_holds((out[0].cx, out[0].cy), (out[1].cx, out[1].cy), spec.relation, margin):
+            if spec.relation and not relation_holds((out[0].cx, out[0].cy), (out[1].cx, out[1].cy),
+                                                    spec.relation, margin):
                 continue
         return out
     raise RuntimeError(f'no layout found for {spec}')
@@ -187,7 +191,8 @@ def render(spec: Spec, rng: np.random.Generator, res: int = IMAGE_SIZE):
 
 # %% ../../nbs/01_lab_world.ipynb #17fae3e5
 def image_grid(images, ncols: int = 8, pad: int = 2, scale: int = 1, labels=None):
-    "Tile uint8 HxWx3 images into one PIL image (palette mode; optionally upscaled by `scale`, with a text label under each)."
+    """Tile uint8 HxWx3 images into one PIL image (palette mode; optionally upscaled by `scale`, with a text
+    label under each)."""
     from PIL import Image, ImageDraw
     ims = [np.asarray(i) for i in images]
     h, w = ims[0].shape[:2]
