@@ -6,7 +6,7 @@
 from __future__ import annotations
 from pathlib import Path
 import torch
-from .core import derive_seed, load_tensors, denoiser_name
+from .core import derive_seed, load_tensors, denoiser_name, quiet_loading
 from .mi import denoiser
 
 # %% auto #0
@@ -98,7 +98,9 @@ def save_trained(pipe, out, adapter: str, text_encoder: bool = False) -> Path:
     """Save what a fine-tuning trained: the adapter in the diffusers LoRA format, or (`adapter='full'`) the
     denoiser with `save_pretrained`; and the text encoder to `out/text_encoder` when it was trained too."""
     out = save_denoiser(pipe, out) if adapter == 'full' else save_adapter(pipe, out)
-    if text_encoder: pipe.text_encoder.save_pretrained(str(out / 'text_encoder'), safe_serialization=True)
+    if text_encoder:
+        with quiet_loading():  # transformers draws a bar for writing even one shard
+            pipe.text_encoder.save_pretrained(str(out / 'text_encoder'), safe_serialization=True)
     return out
 
 # %% ../nbs/08_adapter.ipynb #74f28cf0

@@ -23,8 +23,8 @@ def test_lab_quick_end_to_end(tmp_path):
     assert r['candidates'] == rep['settings']['train_prompts'] * rep['settings']['candidates']
     assert 0 <= r['top1_accuracy'] <= 1 and 0 <= r['random_pick_accuracy'] <= 1
     _finite(rep)
-    for f in ('report.md', 'before_after.png', 'by_category.png', 'adapter/pytorch_lora_weights.safetensors'):
-        assert (out / f).stat().st_size > 0, f
+    for f in ('report.md', 'before_after.png', 'by_category.png'): assert (out / f).stat().st_size > 0, f
+    assert any(f.stat().st_size > 0 for f in (out / 'adapter').rglob('*.safetensors'))  # the tuned weights, any preset
     assert '| split | category | base | MI-TUNE |' in p.stdout
     assert '--quick: a smoke test' in p.stdout and 'A smoke test, not a result' in p.stdout and '[+' not in p.stdout
     ends = [l.split(':')[0] for l in p.stderr.splitlines() if '100%|' in l]  # each progress bar's end once, named by its stage

@@ -51,8 +51,9 @@ def lab_validator(n_prompts: int | None = None, n_images: int | None = None):
 # %% ../../nbs/20b_lab_cli.ipynb #a627359c
 def _run_types() -> dict:
     "How `LabRun`'s fields differ from what their annotations say."
-    from mi_nb.mi import SELF_SCORES
-    return dict(seed=int, select=('mi', 'random'), score=tuple(SELF_SCORES),
+    from mi_nb.lab.compare import SCORES
+    from mi_nb.lab.model import LAB_PRESETS
+    return dict(seed=int, select=('mi', 'random'), score=tuple(SCORES), preset=tuple(LAB_PRESETS),
                 pool_guidance=more_than(1.0, why=' (MI is read from classifier-free guidance)'))
 
 def add_lab(sub) -> None:
@@ -61,7 +62,7 @@ def add_lab(sub) -> None:
     p = sub.add_parser('lab', help='MI-TUNE end to end on the embedded lab model (the main job); `lab train` trains '
                        'a base model, `lab compare` runs the comparison of methods',
                        description='Without a LAB_COMMAND: build the MI set on the lab train prompts, fine-tune '
-                       'DoRA, evaluate base vs tuned with the oracle, write OUT/report.json and report.md.')
+                       'it (--preset), evaluate base vs tuned with the oracle, write OUT/report.json and report.md.')
     p.add_argument('--out', type=path, default='runs/lab', help='run folder (report, figures, set/, adapter/)')
     p.add_argument('--quick', action='store_true', help='toy sizes: a smoke test of every stage, not results')
     add_fields(p, LabRun, _run_types())
@@ -139,14 +140,15 @@ def _add_compare(sub) -> None:
 
 def cmd_compare(a) -> int:
     "`mi-nb lab compare`: every seed, then the tables of these seeds."
-    from mi_nb.lab.compare import METHODS, Compare, run_compare, compare_markdown
+    from mi_nb.lab.compare import METHODS, Compare, run_compare, compare_markdown, collect
     check_model(a.model, 'mi-nb lab compare', ('StableDiffusionPipeline',)); out = check_out(a.out)
     if len(set(a.seeds)) != len(a.seeds): raise ValueError(f'--seeds {a.seeds} repeats a seed')
     kw = given(a, Compare)
     if 'methods' in kw: kw['methods'] = tuple(m for m in METHODS if m in kw['methods'])
     c = replace(Compare.quick() if a.quick else Compare(), **kw)
     # the tables of these seeds, not `table.md`, which a process running other seeds in the same folder may rewrite
-    print(compare_markdown(run_compare(out, a.seeds, c, a.model, a.device)))
+    summary = run_compare(out, a.seeds, c, a.model, a.device)
+    print(compare_markdown({**summary, 'reports': collect([out / f'seed-{s}' for s in a.seeds])}))
     return 0
 
 # %% ../../nbs/20b_lab_cli.ipynb #c091b9a5
