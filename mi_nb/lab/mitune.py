@@ -208,7 +208,7 @@ def _change(pc: dict) -> str:
 
 def summary_table(report: dict) -> str:
     "Markdown table: accuracy per category, base vs MI-TUNE, for each split."
-    lines = ['| split | category | base | MI-TUNE | change (95% CI over prompts) | images |', '|---|' * 6]
+    lines = ['| split | category | base | MI-TUNE | change (95% CI over prompts) | images |', '|' + '---|' * 6]
     for sp, by in report['accuracy'].items():
         for c, v in by['base'].items():
             b, m, pc = v['accuracy'], by['MI-TUNE'][c]['accuracy'], report['paired'][sp][c]
