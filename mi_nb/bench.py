@@ -10,19 +10,19 @@ from pathlib import Path
 import torch
 from torch.overrides import TorchFunctionMode
 from .core import atomic_write_json, quiet_loading
-from .machine import configure_threads, default_device
+from .machine import configure_threads, cpu_threads, default_device
 from .mi import MIRecorder, mi_weights
 from .build_set import BuildConfig, build_set, candidate_seeds, decode_latents, generate_batched, select
 
 # %% auto #0
-__all__ = ['RESULT_KEYS', 'ENV_KEYS', 'GOALS', 'MEASURED_ON', 'MODELS', 'DTYPES', 'THREAD_CONFIGS', 'FIGURES', 'MICRO',
-           'HEADLINES', 'sync', 'timed', 'interleaved', 'quartiles', 'ratio', 'device_name', 'versions', 'environment',
-           'result', 'check_result', 'meets', 'write_result', 'sd21_pipeline', 'bench_pipeline', 'busy_processes',
-           'stop_processes', 'thread_env', 'run_seconds', 'fig_threads', 'fig_overhead', 'bench_prompts',
-           'plain_update', 'mi_nb_update', 'fig_finetune', 'rss_mib', 'reset_peak_rss', 'loglog_slope', 'fig_builder',
-           'baseline_candidates', 'mi_nb_candidates', 'fig_throughput', 'top1_picks', 'fig_picks', 'fig_compile',
-           'HostSyncs', 'parse_setting', 'figure_settings', 'run_figure', 'main', 'headline', 'read_results',
-           'goals_table', 'plot_threads', 'plot_builder', 'plot_throughput']
+__all__ = ['RESULT_KEYS', 'ENV_KEYS', 'GOALS', 'MEASURED_ON', 'MODELS', 'DTYPES', 'THREAD_CONFIGS', 'REFERENCE', 'FIGURES',
+           'MICRO', 'HEADLINES', 'sync', 'timed', 'interleaved', 'quartiles', 'ratio', 'device_name', 'versions',
+           'environment', 'result', 'check_result', 'meets', 'write_result', 'sd21_pipeline', 'bench_pipeline',
+           'busy_processes', 'stop_processes', 'reference_loop', 'thread_env', 'run_seconds', 'threads_floor',
+           'fig_threads', 'fig_overhead', 'bench_prompts', 'plain_update', 'mi_nb_update', 'fig_finetune', 'rss_mib',
+           'reset_peak_rss', 'loglog_slope', 'fig_builder', 'baseline_candidates', 'mi_nb_candidates', 'fig_throughput',
+           'top1_picks', 'fig_picks', 'fig_compile', 'HostSyncs', 'parse_setting', 'figure_settings', 'run_figure',
+           'main', 'headline', 'read_results', 'goals_table', 'plot_threads', 'plot_builder', 'plot_throughput']
 
 # %% ../nbs/17_bench.ipynb #86c50ca4
 def sync(device) -> None:
@@ -194,10 +194,16 @@ THREAD_CONFIGS = {'torch default': {'OMP_NUM_THREADS': 'cores'}, 'mi_nb choice':
                   'one thread': {'OMP_NUM_THREADS': '1'},
                   'torch default, passive wait': {'OMP_NUM_THREADS': 'cores', 'OMP_WAIT_POLICY': 'PASSIVE'}}
 
+REFERENCE = 'one-thread reference loop'
+
+def reference_loop(n: int) -> list:
+    "A command doing `n` iterations of pure Python on one thread: the scheduler's share of one thread, no torch."
+    return [sys.executable, '-c', f'for _ in range({int(n)}): pass']
+
 def thread_env(config: dict) -> dict:
     "This process's environment without thread variables, then `config`'s ('cores': the physical cores)."
-    from mi_nb.machine import physical_cores
-    env = {k: v for k, v in os.environ.items() if k not in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OMP_WAIT_POLICY')}
+    from mi_nb.machine import THREAD_VARS, physical_cores
+    env = {k: v for k, v in os.environ.items() if k not in (*THREAD_VARS, 'OMP_WAIT_POLICY')}
     return {**env, **{k: str(physical_cores()) if v == 'cores' else v for k, v in config.items()}}
 
 def run_seconds(cmd: list, env: dict, timeout: float) -> float:
@@ -210,24 +216,39 @@ def run_seconds(cmd: list, env: dict, timeout: float) -> float:
     return time.perf_counter() - t0
 
 # %% ../nbs/17_bench.ipynb #f838e443
+def _median_seconds(rows: list, config: str, loaded: bool) -> float:
+    return statistics.median(x['seconds'] for x in rows if x['config'] == config and x['loaded'] == loaded)
+
 def _loaded_over_idle(rows: list, config: str) -> float:
     "Median loaded seconds over median idle seconds of `config`'s runs."
-    med = lambda load: statistics.median(x['seconds'] for x in rows if x['config'] == config and x['loaded'] == load)
-    return med(True) / med(False)
+    return _median_seconds(rows, config, True) / _median_seconds(rows, config, False)
 
-def _thread_round(cmd, configs, r, loaded, d, timeout) -> list:
-    "One round: `cmd` under each configuration (rotated by `r`), each with a fresh output folder."
+def threads_floor(rows: list, config: str = 'mi_nb choice') -> float | None:
+    """The least loaded/idle that `config` can reach by running one thread under load: the reference loop's
+    loaded/idle (the scheduler's share of one thread) times one thread's idle seconds over `config`'s."""
+    have = {x['config'] for x in rows}
+    if not {REFERENCE, 'one thread', config} <= have: return None
+    one, own = (_median_seconds(rows, c, False) for c in ('one thread', config))
+    return _loaded_over_idle(rows, REFERENCE) * one / own
+
+def _thread_round(cmd, configs, r, loaded, d, timeout, reference: int = 0) -> list:
+    """One round: `cmd` under each configuration (rotated by `r`), each with a fresh output folder; then the
+    `reference` loop if it is not 0."""
     import shutil
     rows = []
-    for c in configs[r % len(configs):] + configs[:r % len(configs)]:
-        s = run_seconds(cmd, thread_env(THREAD_CONFIGS[c]), timeout)
-        rows.append(dict(config=c, loaded=loaded, repeat=r, seconds=s, timed_out=s >= timeout))
+    for c in configs[r % len(configs):] + configs[:r % len(configs)] + ((REFERENCE,) if reference else ()):
+        seen = dict(threads=cpu_threads()) if c == 'mi_nb choice' else {}  # what mi_nb would choose at this moment
+        s = run_seconds(*((reference_loop(reference), thread_env({})) if c == REFERENCE else
+                          (cmd, thread_env(THREAD_CONFIGS[c]))), timeout)
+        rows.append(dict(config=c, loaded=loaded, repeat=r, seconds=s, timed_out=s >= timeout, **seen))
         shutil.rmtree(Path(d) / 'run', ignore_errors=True)
     return rows
 
 def fig_threads(device='cpu', command: str = 'mi-nb lab --quick --out {out}/run', configs=tuple(THREAD_CONFIGS),
-                busy: int = 2, repeats: int = 2, timeout: float = 900.0, settle: float = 3.0) -> dict:
-    "`command` ({out}: a temporary folder) idle and beside `busy` busy processes under each thread configuration."
+                busy: int = 2, repeats: int = 2, timeout: float = 900.0, settle: float = 3.0,
+                reference: int = 300_000_000) -> dict:
+    """`command` ({out}: a temporary folder) idle and beside `busy` busy processes under each thread configuration,
+    and `reference_loop(reference)` as the scheduler's floor (0: no reference)."""
     import shlex
     goal = GOALS['threads']
     rows = []
@@ -237,13 +258,17 @@ def fig_threads(device='cpu', command: str = 'mi-nb lab --quick --out {out}/run'
         for r in range(repeats):
             for loaded in (False, True):
                 procs = busy_processes(busy) if loaded else []
-                try: time.sleep(settle if loaded else 0); rows += _thread_round(cmd, configs, r, loaded, d, timeout)
+                try:
+                    time.sleep(settle if loaded else 0)
+                    rows += _thread_round(cmd, tuple(configs), r, loaded, d, timeout, reference)
                 finally: stop_processes(procs)
-    summary = {c: _loaded_over_idle(rows, c) for c in configs}
+    summary = {c: _loaded_over_idle(rows, c) for c in tuple(configs) + ((REFERENCE,) if reference else ())}
     met = meets(summary['mi_nb choice'], goal) if 'mi_nb choice' in summary else None
-    settings = dict(command=command, configs=list(configs), busy=busy, repeats=repeats, timeout=timeout)
+    floor = threads_floor(rows)
+    settings = dict(command=command, configs=list(configs), busy=busy, repeats=repeats, timeout=timeout,
+                    reference=reference)
     return result('threads', f'`{command}` idle and beside {busy} busy processes', rows, settings, device, goal, met,
-                  summary=summary)
+                  summary=summary, **({} if floor is None else dict(floor=floor)))
 
 # %% ../nbs/17_bench.ipynb #d2e2ed81
 def fig_overhead(device='cpu', models=('lab', 'sd2-tiny'), repeats: int = 9, images: int = 8, steps: int = 25,

@@ -272,6 +272,7 @@ def _say(a, text: str, status: int) -> int:
 def main(argv=None) -> int:
     "The `mi-nb` console script: a refused input, or a Ctrl-C, ends in one line on stderr and status 1 (130)."
     a = argparse.Namespace(command=None, on_interrupt='nothing to continue')
+    from mi_nb.machine import preset_threads; preset_threads()  # before torch and numpy load their thread pools
     with bars_once():  # in a log file or a pipe, each progress bar is written once
         try:
             p = build_parser()

@@ -6,15 +6,16 @@
 from __future__ import annotations
 import os
 from pathlib import Path
-import torch
 
 # %% auto #0
-__all__ = ['default_device', 'half_dtype', 'default_dtype', 'cgroup_cpu_limit', 'cpu_times', 'busy_between', 'busy_cpus',
-           'usable_cpus', 'cpu_threads', 'physical_cores', 'user_threads', 'configure_threads']
+__all__ = ['THREAD_VARS', 'default_device', 'half_dtype', 'default_dtype', 'cgroup_cpu_limit', 'cpu_times', 'busy_between',
+           'busy_cpus', 'usable_cpus', 'cpu_threads', 'physical_cores', 'user_threads', 'configure_threads',
+           'preset_threads']
 
 # %% ../nbs/00a_machine.ipynb #211aff09
 def default_device() -> torch.device:
     "The best available device: CUDA, then Apple MPS, then CPU."
+    import torch
     if torch.cuda.is_available(): return torch.device('cuda')
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available():
         return torch.device('mps')
@@ -22,10 +23,12 @@ def default_device() -> torch.device:
 
 def half_dtype(capability) -> torch.dtype:
     "The half precision a CUDA GPU of compute `capability` (major, minor) runs natively: bf16 from 8.0, fp16 below."
+    import torch
     return torch.bfloat16 if tuple(capability) >= (8, 0) else torch.float16
 
 def default_dtype(device) -> torch.dtype:
     "Half precision on CUDA (`half_dtype` of the GPU's compute capability), fp32 elsewhere."
+    import torch
     device = torch.device(device)
     if device.type == 'cuda': return half_dtype(torch.cuda.get_device_capability(device))
     return torch.float32
@@ -106,6 +109,8 @@ def cpu_threads(busy: float | None = None) -> int:
 
 # %% ../nbs/00a_machine.ipynb #5c5ac000
 _CONFIGURED = []  # the thread counts configure_threads set in this process
+THREAD_VARS = ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS')  # what CPU thread pools read at start
+_PRESET = {}  # the variables preset_threads put into this process's environment
 
 def physical_cores(cpus=None) -> int:
     "Physical cores among `cpus` (default: the affinity mask), from sysfs topology; the CPU count where it is missing."
@@ -120,18 +125,31 @@ def physical_cores(cpus=None) -> int:
 def user_threads() -> str | None:
     """What fixed torch's CPU threads already: `OMP_NUM_THREADS=..`, `MKL_NUM_THREADS=..`, a
     `torch.set_num_threads(..)`, or None."""
-    for v in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
-        if os.environ.get(v, '').strip(): return f'{v}={os.environ[v].strip()}'
-    n = torch.get_num_threads()
-    return None if n in {len(_affinity()), physical_cores(), *_CONFIGURED[-1:]} else f'torch.set_num_threads({n})'
+    import torch
+    for v in THREAD_VARS[:2]:
+        value = os.environ.get(v, '').strip()
+        if value and value != _PRESET.get(v): return f'{v}={value}'
+    n, ours = torch.get_num_threads(), {*_CONFIGURED[-1:], *map(int, _PRESET.values())}
+    return None if n in {len(_affinity()), physical_cores(), *ours} else f'torch.set_num_threads({n})'
 
 def configure_threads(n: int | None = None) -> dict:
     "Give torch `n` CPU threads, or `cpu_threads()` unless the user chose already; returns the count and who chose it."
+    import torch
     if n is None:
         chosen = user_threads()
         if chosen: return dict(threads=torch.get_num_threads(), by=chosen)
     by = 'cpu_threads (usable CPUs not kept busy)' if n is None else 'argument'
-    n = cpu_threads() if n is None else int(n)
+    if n is None: n = int(_PRESET.get('OMP_NUM_THREADS') or cpu_threads())  # preset_threads' count, if it ran
+    n = int(n)
     if n < 1: raise ValueError(f'threads must be at least 1, not {n}')
     torch.set_num_threads(n); _CONFIGURED.append(n)
     return dict(threads=n, by=by)
+
+# %% ../nbs/00a_machine.ipynb #77345629
+def preset_threads() -> int | None:
+    """Before torch or numpy load: `cpu_threads()` into `OMP_NUM_THREADS`, which every CPU thread pool reads when it
+    starts (torch's OpenMP, MKL, numpy's OpenBLAS); the count, or None (nothing changed) where one is set already."""
+    if any(os.environ.get(v, '').strip() for v in THREAD_VARS): return None
+    n = cpu_threads()
+    os.environ['OMP_NUM_THREADS'] = _PRESET['OMP_NUM_THREADS'] = str(n)
+    return n

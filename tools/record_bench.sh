@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Records every CPU figure of chapter 18 into nbs/results/bench/*-cpu.json, one after the other in one process:
 #   threads     `mi-nb lab --quick` idle and beside 2 busy processes, under torch's default threads, mi_nb's choice,
-#               one thread, and torch's default with OMP_WAIT_POLICY=PASSIVE (2 rounds)
+#               one thread, and torch's default with OMP_WAIT_POLICY=PASSIVE, then a one-thread
+#               reference loop of pure Python (the scheduler's share of one thread); 3 rounds
 #   overhead    the stock pipeline call with and without MIRecorder (lab model, tiny SD-2), 9 rounds
 #   finetune    mi_nb's update against a plain peft + diffusers step, DoRA against LoRA (lab model), 9 rounds
 #   builder     build_set of 10 to 1,000 prompts on the lab model, sizes up then down (time, peak memory)
@@ -36,8 +37,11 @@ if [ "${FORCE:-0}" != 1 ] && awk -v l="$load" 'BEGIN { exit !(l > 0.5) }'; then
   uptime; exit 1
 fi
 t0=$SECONDS
-python3 -m mi_nb.bench "${figs[@]}" --out "$OUT" --set \
-  throughput.model=sd21-small throughput.px=128 throughput.steps=10 throughput.dtypes=fp32,bf16
+sets=()  # the settings of the figures being measured
+for kv in threads.repeats=3 throughput.model=sd21-small throughput.px=128 throughput.steps=10 throughput.dtypes=fp32,bf16; do
+  [[ " ${figs[*]} " == *" ${kv%%.*} "* ]] && sets+=("$kv")
+done
+python3 -m mi_nb.bench "${figs[@]}" --out "$OUT" ${sets[@]:+--set "${sets[@]}"}
 echo "recorded into $OUT in $((SECONDS - t0)) s; load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$OUT" = nbs/results/bench ]; then  # chapter 18 shows the new records
   OMP_NUM_THREADS=1 jupyter nbconvert --to notebook --execute --inplace nbs/18_performance.ipynb
