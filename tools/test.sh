@@ -3,7 +3,7 @@
 #   1. drift: nbdev_export and nbdev_clean must not change any file (library == notebooks, notebooks clean),
 #      and README.md must be what tools/readme.py makes of nbs/index.ipynb;
 #   2. every notebook under nbs/ as a test (nbdev_test, two at a time; the `slow` and `gpu` flags are off);
-#   3. the cross-process tests in tests/ (pytest).
+#   3. the cross-process tests in tests/ (pytest; the 15 slowest are listed).
 # Ends with the line "N passed, N failed" (tested notebooks + pytest tests).
 # Extra flags for nbdev_test: NBDEV_FLAGS="slow" bash tools/test.sh
 set -euo pipefail
@@ -34,7 +34,7 @@ done < "$tmp/nbs"
 
 echo "== pytest tests/"
 set +e
-python -m pytest tests -q -p no:cacheprovider -n 2 --junitxml="$tmp/junit.xml"
+python -m pytest tests -q -p no:cacheprovider -n 2 --durations=15 --junitxml="$tmp/junit.xml"
 rc=$?
 set -e
 read -r py_pass py_fail < <(python - "$tmp/junit.xml" <<'PY'
