@@ -139,8 +139,7 @@ def configure_threads(n: int | None = None) -> dict:
         chosen = user_threads()
         if chosen: return dict(threads=torch.get_num_threads(), by=chosen)
     by = 'cpu_threads (usable CPUs not kept busy)' if n is None else 'argument'
-    if n is None: n = int(_PRESET.get('OMP_NUM_THREADS') or cpu_threads())  # preset_threads' count, if it ran
-    n = int(n)
+    n = int(_PRESET.get('OMP_NUM_THREADS') or cpu_threads()) if n is None else int(n)  # preset_threads' count first
     if n < 1: raise ValueError(f'threads must be at least 1, not {n}')
     torch.set_num_threads(n); _CONFIGURED.append(n)
     return dict(threads=n, by=by)
