@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
-# The comparison as chapter 13a reports it so far, on a 2-core CPU: the rows of experiments/compare_rows.txt in two
-# lanes of one thread each (about 15 minutes per row; the paper's pool of a seed about an hour), then the tables of
-# what has finished, copied into nbs/results/:
-#   compare-seed0/   seed 0, every row (the lab pool's and the paper protocol's)
-#   compare-seeds01/ seeds 0 and 1, the lab pool's rows
+# The comparison as chapter 13a reports it, on a 2-core CPU: the rows of experiments/compare_lane0.txt and
+# compare_lane1.txt in two lanes of one thread each (about 15 minutes per row; a seed's lab pool about 25 minutes, its
+# paper pool about an hour). Each row is merged into the record nbs/results/compare/seed-N when it finishes
+# (`--record`: its verdict on every test image, its set, its pool's AUCs), and a row the record already holds is
+# skipped, so the script continues where an earlier run stopped, on this machine or another. Then the tables:
+#   compare/         every seed the record holds, the rows they all have (from the record alone)
+#   compare-seed0/   seed 0, every row, from runs/compare (the run cache of this machine)
+#   compare-seeds01/ seeds 0 and 1, the lab pool's rows, from runs/compare
 #   rule-shares/     the correct share of every self-score and rule on every judged pool (experiments/rule_shares.py)
-#   bash experiments/record_compare.sh               # run the rows (a stopped run continues where it stopped), tables
-#   bash experiments/record_compare.sh --tables-only # the tables of the rows that finished
-# Seed 0's lab-pool rows come first: experiments/record_compare_seed0.sh. All three seeds: tools/record_compare.sh.
+#   bash experiments/record_compare.sh               # run the rows, then the tables
+#   bash experiments/record_compare.sh --tables-only # the tables of what has finished
+# Seed 0's lab-pool rows came first: experiments/record_compare_seed0.sh. The same on a GPU: tools/gpu_compare.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PYTHONHASHSEED=0
-[ "${1:-}" = --tables-only ] || bash experiments/lanes.sh experiments/compare_rows.txt runs/compare-rows.log 2
+if [ "${1:-}" != --tables-only ]; then
+  bash experiments/lanes.sh experiments/compare_lane0.txt runs/compare-lane0.log 1 &
+  bash experiments/lanes.sh experiments/compare_lane1.txt runs/compare-lane1.log 1 &
+  wait
+fi
+REC=nbs/results/compare
+mapfile -t SEEDS < <(ls -d "$REC"/seed-* 2>/dev/null | sed 's/.*seed-//' | sort -n)
+[ ${#SEEDS[@]} = 0 ] || mi-nb lab compare --out "$REC" --seeds "${SEEDS[@]}" --tables-only > runs/compare-record.log
 LAB="truth oracle perfect random mi pmi_late"
 PAPER="paper_mi paper_random paper_perfect"
-table() {  # table SEEDS RESULTS ROWS...: the comparison's tables of these seeds and rows, into nbs/results/RESULTS
+table() {  # table SEEDS RESULTS ROWS...: the tables of these seeds and rows of runs/compare, into nbs/results/RESULTS
   local seeds=$1 results=$2; shift 2
+  for s in $seeds; do for m in base "$@"; do  # a row not in this machine's run cache: its recorded tables stay
+    [ -e "runs/compare/seed-$s/eval-$m.json" ] || return 0; done; done
   mi-nb lab compare --out runs/compare --seeds $seeds --methods base "$@" > "runs/compare-$results.log"
   mkdir -p "nbs/results/$results"
   cp runs/compare/compare.json runs/compare/table.md runs/compare/table.png runs/compare/gain_share.png \
@@ -24,4 +36,5 @@ table() {  # table SEEDS RESULTS ROWS...: the comparison's tables of these seeds
 }
 table 0 compare-seed0 $LAB $PAPER
 table "0 1" compare-seeds01 $LAB
-python experiments/rule_shares.py runs/compare nbs/results/rule-shares > /dev/null
+ls runs/compare/seed-{0,1,2}/pool-lab-scores.json runs/compare/seed-0/pool-paper-rows.json > /dev/null 2>&1 &&
+  python experiments/rule_shares.py runs/compare nbs/results/rule-shares > /dev/null  # the pools it was recorded from

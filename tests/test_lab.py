@@ -44,7 +44,9 @@ def test_lab_quick_two_rounds(tmp_path):
 def test_lab_compare_quick_two_seeds(tmp_path):
     "`mi-nb lab compare --quick`: every row for two seeds, then the paired table with 95% intervals and the sets."
     out = tmp_path / 'cmp'
-    p = run(['mi-nb', 'lab', 'compare', '--quick', '--seeds', '0', '1', '--out', str(out)], timeout=1500)
+    rec = tmp_path / 'record'
+    p = run(['mi-nb', 'lab', 'compare', '--quick', '--seeds', '0', '1', '--out', str(out), '--record', str(rec)],
+            timeout=1500)
     s = json.loads((out / 'compare.json').read_text())
     assert s['seeds'] == [0, 1] and set(s) >= {'settings', 'paired', 'sets', 'pools', 'seconds', 'break_even'}
     from mi_nb.lab.compare import METHODS
@@ -57,3 +59,13 @@ def test_lab_compare_quick_two_seeds(tmp_path):
     _finite({k: v for k, v in s.items() if k not in ('pools', 'sets', 'break_even', 'methods')})
     for m in trained: assert f'| {METHODS[m].label} |' in p.stdout
     assert (out / 'table.png').stat().st_size > 0
+    # the record holds every row of both seeds: the tables of two of its rows, from the record alone
+    assert all(json.loads((rec / f'seed-{i}' / 'results.json').read_text())['methods'] == list(METHODS) for i in (0, 1))
+    t = run(['mi-nb', 'lab', 'compare', '--out', str(rec), '--seeds', '0', '1', '--tables-only',
+             '--methods', 'truth', 'mi'])
+    r = json.loads((rec / 'compare.json').read_text())
+    assert {x['method'] for x in r['paired']} == {'truth', 'mi'} and '| ground truth |' in t.stdout
+    assert [x for x in r['paired'] if x['method'] == 'mi'] == [x for x in s['paired'] if x['method'] == 'mi']
+    again = run(['mi-nb', 'lab', 'compare', '--quick', '--seeds', '0', '1', '--out', str(tmp_path / 'new'),
+                 '--record', str(rec)])  # a fresh run folder: the record says both seeds are done
+    assert 'nothing to run' in again.stdout and not (tmp_path / 'new' / 'seed-0').exists()

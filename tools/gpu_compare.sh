@@ -7,7 +7,9 @@
 #               python3 -m pip download --no-deps --only-binary=:all: -d .whl diffusers==0.42.1   # pure-Python wheel
 #   device run: command "bash tools/gpu_compare.sh", carry [".whl"], timeout_s 600
 #   back here:  $OUT/compare/ holds compare.json, table.md, table.png once every seed has finished; $OUT/seed-N.log and
-#               $OUT/timings-N.json say how far each seed got. Copy the four files into nbs/results/compare/.
+#               $OUT/timings-N.json say how far each seed got. $OUT/compare/seed-N/results.json is the record of
+#               each seed (chapter 13): a GPU's record is a comparison of its own (a row drawn on a CPU does not come
+#               out the same, so merging the two is refused); it replaces nbs/results/compare/, it does not join it.
 #
 # The seeds run in runs/gpu-compare, inside the checkout: a device machine that is still warm keeps it between calls, so a
 # call stopped by BUDGET (seconds, default 520, under the tool's 600) is continued by the same call made again at once
@@ -49,6 +51,7 @@ if [ "$status" = 0 ]; then
   # shellcheck disable=SC2086
   python3 -m mi_nb.cli lab compare --out "$RUN" --seeds $SEEDS "${EXTRA[@]}" 2>&1 | grep -v -i warn | tail -40
   mkdir -p "$OUT/compare" && cp "$RUN/compare.json" "$RUN/table.md" "$RUN/table.png" "$RUN/gain_share.png" "$OUT/compare/"
+  for s in $SEEDS; do mkdir -p "$OUT/compare/seed-$s" && cp "$RUN/seed-$s/results.json" "$OUT/compare/seed-$s/"; done
 fi
 nvidia-smi --query-gpu=name,memory.used --format=csv 2>/dev/null || true
 ls -la "$OUT"

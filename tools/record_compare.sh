@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Record the comparison that chapter 13a reports (`mi-nb lab compare` with its defaults: every row, the 'whole-model'
 # fine-tuning preset, the lab pool and the paper's pool; seeds 0, 1, 2):
-#   bash tools/record_compare.sh    # the seeds as three processes (one CPU thread each), then the tables; copies
-#                                   # compare.json, table.md, table.png and gain_share.png into nbs/results/compare/
+#   bash tools/record_compare.sh    # the seeds as three processes (one CPU thread each), each recording its rows into
+#                                   # nbs/results/compare/seed-N as they finish, then the tables of that record there
+#                                   # (compare.json, table.md, table.png, gain_share.png)
 # Every step is cached in runs/compare/seed-N, so a stopped run continues where it stopped (run it again). The time each
 # step took is in runs/compare/seed-N/timings.json (and compare.json). SEEDS="0 1 2 3 4" for more seeds; ARGS for more
 # `mi-nb lab compare` options (e.g. ARGS="--methods base truth random" for some rows only); RUN for its folder and
@@ -21,10 +22,8 @@ mkdir -p "$(dirname "$RUN")"
 pids=()
 for s in $SEEDS; do
   if [ -n "${FROM:-}" ] && [ ! -e "$RUN/seed-$s" ]; then python tools/continue_compare.py "$FROM" "$RUN" --seeds "$s"; fi
-  mi-nb lab compare --out "$RUN" --seeds "$s" "${EXTRA[@]}" > "$RUN-seed-$s.log" 2>&1 &
+  mi-nb lab compare --out "$RUN" --seeds "$s" "${EXTRA[@]}" --record "$RESULTS" > "$RUN-seed-$s.log" 2>&1 &
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
-mi-nb lab compare --out "$RUN" --seeds $SEEDS "${EXTRA[@]}"
-mkdir -p "$RESULTS"
-cp "$RUN/compare.json" "$RUN/table.md" "$RUN/table.png" "$RUN/gain_share.png" "$RESULTS/"
+mi-nb lab compare --out "$RESULTS" --seeds $SEEDS --tables-only

@@ -136,19 +136,38 @@ def _add_compare(sub) -> None:
     add_fields(p, Compare, _compare_types())
     p.add_argument('--model', type=path, default=None, help='lab pipeline folder (default: the embedded lab model)')
     p.add_argument('--device', type=device, default=None)
+    p.add_argument('--record', type=path, default=None, metavar='DIR',
+                   help="merge each seed's rows into the record DIR/seed-N when they finish (made if missing)")
+    p.add_argument('--tables-only', action='store_true',
+                   help='run nothing: write the tables of the seed folders in --out (of --methods, if given)')
     p.set_defaults(func=cmd_compare, on_interrupt='run the same command again: each seed keeps its finished steps')
 
 def cmd_compare(a) -> int:
-    "`mi-nb lab compare`: every seed, then the tables of these seeds."
-    from mi_nb.lab.compare import METHODS, Compare, run_compare, compare_markdown, collect
-    check_model(a.model, 'mi-nb lab compare', ('StableDiffusionPipeline',)); out = check_out(a.out)
+    "`mi-nb lab compare`: every seed, then the tables of these seeds; with `--record`, the seeds' rows into a record."
+    from mi_nb.lab.compare import (METHODS, Compare, run_compare, write_tables, check_record, record_compare,
+                                   compare_markdown, collect, only_rows, recorded_rows)
+    out = check_out(a.out)
     if len(set(a.seeds)) != len(a.seeds): raise ValueError(f'--seeds {a.seeds} repeats a seed')
     kw = given(a, Compare)
     if 'methods' in kw: kw['methods'] = tuple(m for m in METHODS if m in kw['methods'])
-    c = replace(Compare.quick() if a.quick else Compare(), **kw)
+    if a.tables_only:
+        if a.record: raise ValueError(f'--record {a.record} with --tables-only: nothing runs, so nothing is recorded')
+        gone = [f for s in a.seeds if not (f := out / f'seed-{s}' / 'results.json').exists()]
+        if gone: raise FileNotFoundError(f'--tables-only: {gone[0]} does not exist (run that seed first)')
+        rows = kw.get('methods'); summary = write_tables(out, a.seeds, rows)
+    else:
+        check_model(a.model, 'mi-nb lab compare', ('StableDiffusionPipeline',))
+        c = replace(Compare.quick() if a.quick else Compare(), **kw); rows = c.methods
+        if a.record:
+            check_record(check_out(a.record, '--record'), a.seeds, c)
+            if all(set(c.methods) <= recorded_rows(a.record, s) for s in a.seeds):
+                print(f'{a.record} already holds rows {", ".join(c.methods)} of seeds {a.seeds}: nothing to run')
+                return 0
+        summary = run_compare(out, a.seeds, c, a.model, a.device)
+        if a.record: record_compare(out, a.record, a.seeds)
     # the tables of these seeds, not `table.md`, which a process running other seeds in the same folder may rewrite
-    summary = run_compare(out, a.seeds, c, a.model, a.device)
-    print(compare_markdown({**summary, 'reports': collect([out / f'seed-{s}' for s in a.seeds])}))
+    reps = [only_rows(r, rows) for r in collect([out / f'seed-{s}' for s in a.seeds])]
+    print(compare_markdown({**summary, 'reports': reps}))
     return 0
 
 # %% ../../nbs/20b_lab_cli.ipynb #c091b9a5

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from ..machine import default_device
+from ..locks import folder_lock, LockedError
 from ..core import (atomic_write_json, atomic_write_bytes, atomic_write_text, derive_seed, png_bytes, load_tensors,
                         save_tensors, load_tuned)
 from .world import lab_prompts, parse_prompt, render, CATEGORIES, DEFAULT_WEIGHTS
@@ -26,12 +27,14 @@ from ..selection import (Rule, apply_rule, within_prompt_auc, set_summary, paire
                              gain_share_plot, break_even)
 
 # %% auto #0
-__all__ = ['SCORES', 'METHODS', 'DEFAULT_METHODS', 'SUBSETS', 'Method', 'Compare', 'finetune_settings', 'pool_seed',
-           'stream_seeds', 'truth_set', 'weigh_categories', 'build_pool', 'pool_rows', 'pool_scores', 'pool_table',
-           'picks', 'subset_set', 'set_report', 'diversity', 'evaluation', 'SeedRun', 'seed_pool', 'seed_scores',
-           'seed_sets', 'seed_tune', 'check_settings', 'compare_seed', 'pool_summary', 'collect', 'test_records',
-           'trained_on', 'paired_rows', 'set_rows', 'gain_points', 'labels', 'accuracy_markdown', 'sets_markdown',
-           'compare_markdown', 'table_plot', 'write_tables', 'run_compare']
+__all__ = ['SCORES', 'METHODS', 'DEFAULT_METHODS', 'STREAMS', 'SUBSETS', 'REPORT_KEYS', 'Method', 'Compare', 'finetune_settings',
+           'pool_seed', 'stream_seeds', 'truth_set', 'weigh_categories', 'build_pool', 'pool_rows', 'pool_scores',
+           'pool_table', 'picks', 'subset_set', 'set_report', 'diversity', 'evaluation', 'SeedRun', 'seed_pool',
+           'seed_scores', 'seed_sets', 'seed_tune', 'check_settings', 'seed_header', 'compare_seed', 'pool_summary',
+           'collect', 'test_records', 'trained_on', 'paired_rows', 'set_rows', 'gain_points', 'labels',
+           'accuracy_markdown', 'sets_markdown', 'compare_markdown', 'table_plot', 'only_rows', 'write_tables',
+           'run_compare', 'report_settings', 'union', 'merge_pool', 'merge_reports', 'record_seed', 'check_record',
+           'recorded_rows', 'record_compare']
 
 # %% ../../nbs/13_lab_compare.ipynb #bcc39e15
 @dataclass(frozen=True)
@@ -280,8 +283,11 @@ def seed_pool(r: SeedRun, name: str):
     "The pool table of pool `name` of this seed: its candidates, their verdicts and the self-scores its rows rank by."
     guidance, m = r.c.pools()[name]
     prompts, folder = spread(lab_prompts('train'), r.c.train_prompts), r.out / f'pool-{name}'
-    def draw(): return dict(prompts=len(prompts), folder=str(build_pool(r.fresh(), prompts, folder, guidance, m, r.seed,
-                                                                          r.c.batch_size, r.progress)))
+    def draw():
+        while True:  # another process of this seed drawing the same pool: wait, then find it drawn
+            try: return dict(prompts=len(prompts), folder=str(build_pool(r.fresh(), prompts, folder, guidance, m,
+                                                                          r.seed, r.c.batch_size, r.progress)))
+            except LockedError: time.sleep(30)
     r.cached(f'pool-{name}', draw, f'pool-{name}.json')
     rows = r.cached(f'pool-{name}-rows', lambda: pool_rows(folder))
     return pool_table(rows, seed_scores(r, name, folder))
@@ -295,6 +301,7 @@ def seed_scores(r: SeedRun, name: str, folder: Path) -> dict:
     if todo:
         t0 = time.time(); have.update(pool_scores(r.fresh(), folder, r.seed, todo, r.c.draws, r.c.batch_size))
         r.seconds[step] = round(r.seconds.get(step, 0) + time.time() - t0, 1)
+        if f.exists(): have = {**json.loads(f.read_text()), **have}  # scores another process added meanwhile
         atomic_write_json(f, have); atomic_write_json(r.out / 'timings.json', r.seconds)
     return have
 
@@ -340,6 +347,13 @@ def check_settings(out, c: Compare, model=None) -> None:
                               + '): give this one another --out')
 
 # %% ../../nbs/13_lab_compare.ipynb #e2b7088f
+def seed_header(c: Compare, seed: int) -> dict:
+    "How a seed's report was made: the seed, the settings, the sampling, the fine-tuning, the seed streams."
+    return json.loads(json.dumps(dict(seed=seed, settings=asdict(c), sampling=LAB_SAMPLING, streams=STREAMS,
+                                      finetune=asdict(finetune_settings(c, seed)))))
+
+STREAMS = dict(candidates='candidates', validation='validation', test='test')  # the seed streams of `derive_seed`
+
 def compare_seed(out, seed: int, c: Compare = Compare(), model=None, device=None, progress: bool = True) -> dict:
     "Run the rows of `c.methods` for one seed into `out`: their sets and evaluations (also written to `results.json`)."
     unknown = [m for m in c.methods if m not in METHODS]
@@ -352,10 +366,9 @@ def compare_seed(out, seed: int, c: Compare = Compare(), model=None, device=None
     pools = {name: seed_pool(r, name) for name in c.pools()}
     sets = seed_sets(r, pools)
     for m in [m for m in c.methods if m in sets]: res[m] = seed_tune(r, m, sets[m][0])
-    report = dict(seed=seed, settings=asdict(c), sampling=LAB_SAMPLING, finetune=asdict(finetune_settings(c, seed)),
-                  methods=list(c.methods), results={m: res[m] for m in c.methods if m in res},
+    report = dict(seed_header(c, seed), methods=list(c.methods), results={m: res[m] for m in c.methods if m in res},
                   sets={m: s for m, (_, s) in sets.items()}, pools={n: pool_summary(p) for n, p in pools.items()},
-                  streams=dict(candidates='candidates', validation='validation', test='test'), seconds=r.seconds)
+                  seconds=r.seconds)
     atomic_write_json(out / 'results.json', report)
     return report
 
@@ -463,10 +476,17 @@ def table_plot(rows: list):
     return fig
 
 # %% ../../nbs/13_lab_compare.ipynb #5c071b64
-def write_tables(out, seeds) -> dict:
-    "The comparison's tables from its seed folders: `compare.json`, `table.md`, `table.png`, `gain_share.png`."
+def only_rows(rep: dict, methods) -> dict:
+    "A seed's report with only the rows `methods` (and the base model), or all of them if `methods` is None."
+    if methods is None: return rep
+    keep = lambda d: {m: v for m, v in d.items() if m == 'base' or m in methods}
+    return {**rep, 'results': keep(rep['results']), 'sets': keep(rep['sets'])}
+
+def write_tables(out, seeds, methods=None) -> dict:
+    """The comparison's tables from its seed folders: `compare.json`, `table.md`, `table.png`, `gain_share.png`, of
+    the rows every seed has (of `methods` only, if given)."""
     import matplotlib.pyplot as plt
-    out = Path(out); reps = collect([out / f'seed-{s}' for s in seeds])
+    out = Path(out); reps = [only_rows(r, methods) for r in collect([out / f'seed-{s}' for s in seeds])]
     paired, sets = paired_rows(reps), set_rows(reps)
     pts = gain_points(paired, sets)
     be = break_even([p['share'] for p in pts], [p['change'] for p in pts])
@@ -485,7 +505,76 @@ def write_tables(out, seeds) -> dict:
     return summary
 
 def run_compare(out, seeds=(0, 1, 2), c: Compare = Compare(), model=None, device=None, progress: bool = True) -> dict:
-    "Every seed of the comparison, then the tables: writes `compare.json`, `table.md`, `table.png` into `out`."
+    "Every seed of the comparison, then the tables of its rows: `compare.json`, `table.md`, `table.png` in `out`."
     out = Path(out)
     for s in seeds: compare_seed(out / f'seed-{s}', s, c, model, device, progress)
-    return write_tables(out, seeds)
+    return write_tables(out, seeds, c.methods)
+
+# %% ../../nbs/13_lab_compare.ipynb #1f70fbb9
+REPORT_KEYS = ('seed', 'sampling', 'finetune', 'streams')  # what a seed's rows must share to sit in one record
+
+def report_settings(rep: dict) -> dict:
+    "What two reports of a seed must share: `REPORT_KEYS` and the settings but the rows (`methods`)."
+    return {**{k: rep[k] for k in REPORT_KEYS}, **{f'settings.{k}': v for k, v in rep['settings'].items()
+                                                    if k != 'methods'}}
+
+def union(old: dict, new: dict, what: str, where) -> dict:
+    "The union of two {name: value} dicts of `what`; `ValueError` naming the first name the two give unequal values."
+    bad = next((k for k in new if k in old and old[k] != new[k]), None)
+    if bad is not None:
+        raise ValueError(f'{what} {bad!r} differs from the one recorded in {where}: a record holds one run of each '
+                         'row (record this run into another folder)')
+    return {**old, **new}
+
+def merge_pool(old: dict | None, new: dict | None, name: str, where) -> dict:
+    "A pool's summary from two reports: the same pool, with the AUCs of the scores either computed."
+    if old is None or new is None: return old or new
+    union({k: v for k, v in old.items() if k != 'auc'}, {k: v for k, v in new.items() if k != 'auc'},
+          f'pool {name!r}:', where)
+    return {**new, 'auc': union(old['auc'], new['auc'], f'pool {name!r}: AUC of', where)}
+
+def merge_reports(old: dict, new: dict, where='the record') -> dict:
+    "One report of a seed with the rows of both `old` and `new`; `ValueError` if they differ in a setting or a row."
+    a, b = report_settings(old), report_settings(new)
+    diff = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    if diff: raise ValueError(f'{where} holds a seed run with other settings ('
+                              + '; '.join(f'{k}: {a.get(k)!r} there, {b.get(k)!r} now' for k in diff) + ')')
+    rows, sets = union(old['results'], new['results'], 'row', where), union(old['sets'], new['sets'], 'set of', where)
+    order = [m for m in METHODS if m in rows]
+    pools = {n: merge_pool(old['pools'].get(n), new['pools'].get(n), n, where)
+             for n in dict.fromkeys([*old['pools'], *new['pools']])}
+    return {**new, 'methods': order, 'settings': {**new['settings'], 'methods': order},
+            'results': {m: rows[m] for m in order}, 'sets': {m: sets[m] for m in METHODS if m in sets},
+            'pools': pools, 'seconds': {**new['seconds'], **old['seconds']}}  # a step's time when it first ran
+
+def record_seed(run_seed, record_seed_dir, wait: float = 120.0) -> dict:
+    """Merge seed folder `run_seed`'s `results.json` into the record `record_seed_dir/results.json` (made if missing,
+    written without indentation: a record is kept in git); waits up to `wait` s for another process recording it."""
+    new, rec = json.loads((Path(run_seed) / 'results.json').read_text()), Path(record_seed_dir)
+    t0 = time.time()
+    while True:
+        try:
+            with folder_lock(rec, 'record of a comparison seed'):
+                f = rec / 'results.json'
+                merged = merge_reports(json.loads(f.read_text()), new, f) if f.exists() else new
+                atomic_write_text(f, json.dumps(merged, sort_keys=True, separators=(',', ':')) + '\n')  # compact
+                return merged
+        except LockedError:
+            if time.time() - t0 > wait: raise
+            time.sleep(1.0)
+
+def check_record(record, seeds, c: Compare) -> None:
+    "`ValueError` before anything runs if the record of one of `seeds` in `record` was made with other settings."
+    for s in seeds:
+        f = Path(record) / f'seed-{s}' / 'results.json'
+        if f.exists(): merge_reports(json.loads(f.read_text()), {**seed_header(c, s), 'results': {}, 'sets': {},
+                                                                   'pools': {}, 'seconds': {}}, f)
+
+def recorded_rows(record, seed: int) -> set:
+    "The rows the record folder `record` holds for `seed`."
+    f = Path(record) / f'seed-{seed}' / 'results.json'
+    return set(json.loads(f.read_text())['results']) if f.exists() else set()
+
+def record_compare(out, record, seeds) -> None:
+    "Merge the seeds `seeds` of the comparison in `out` into the record folder `record` (`record/seed-N`)."
+    for s in seeds: record_seed(Path(out) / f'seed-{s}', Path(record) / f'seed-{s}')
