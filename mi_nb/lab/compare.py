@@ -74,6 +74,7 @@ METHODS = {
     'contrastive': Method('contrastive score', 'lab', 'contrastive'),
     'pmi_late': Method('signed PMI, noisier timesteps', 'lab', 'pmi_late'),
     'pmi_late_q50': Method('signed PMI, noisier timesteps, surest half', 'lab', 'pmi_late', share=0.5),
+    'pmi_late_sure': Method('signed PMI, noisier timesteps, top 1, surest quarter', 'lab', 'pmi_late', 1, 0.25),
     'paper_mi': Method('MI-TUNE as published (guidance 7.5, top 1 of 32)', 'paper', 'trajectory', 1),
     'paper_random': Method('random pick, guidance 7.5, 1 of 32', 'paper', 'random', 1),
     'paper_perfect': Method('perfect ranker, guidance 7.5, top 1 of 32', 'paper', 'perfect', 1),
