@@ -30,8 +30,8 @@ from ..selection import (Rule, apply_rule, within_prompt_auc, set_summary, paire
 __all__ = ['SCORES', 'METHODS', 'DEFAULT_METHODS', 'STREAMS', 'SUBSETS', 'REPORT_KEYS', 'Method', 'Compare', 'finetune_settings',
            'pool_seed', 'stream_seeds', 'truth_set', 'weigh_categories', 'build_pool', 'pool_rows', 'pool_scores',
            'pool_table', 'picks', 'subset_set', 'set_report', 'diversity', 'evaluation', 'SeedRun', 'seed_pool',
-           'seed_scores', 'seed_sets', 'seed_tune', 'check_settings', 'seed_header', 'compare_seed', 'pool_summary',
-           'collect', 'test_records', 'trained_on', 'paired_rows', 'set_rows', 'gain_points', 'labels',
+           'seed_scores', 'seed_sets', 'seed_tune', 'differences', 'check_settings', 'seed_header', 'compare_seed',
+           'pool_summary', 'collect', 'test_records', 'trained_on', 'paired_rows', 'set_rows', 'gain_points', 'labels',
            'accuracy_markdown', 'sets_markdown', 'compare_markdown', 'table_plot', 'only_rows', 'write_tables',
            'run_compare', 'report_settings', 'union', 'merge_pool', 'merge_reports', 'record_seed', 'check_record',
            'recorded_rows', 'record_compare']
@@ -285,9 +285,10 @@ def seed_pool(r: SeedRun, name: str):
     guidance, m = r.c.pools()[name]
     prompts, folder = spread(lab_prompts('train'), r.c.train_prompts), r.out / f'pool-{name}'
     def draw():
+        pipe = r.fresh()
         while True:  # another process of this seed drawing the same pool: wait, then find it drawn
-            try: return dict(prompts=len(prompts), folder=str(build_pool(r.fresh(), prompts, folder, guidance, m,
-                                                                          r.seed, r.c.batch_size, r.progress)))
+            try: return dict(prompts=len(prompts), folder=str(build_pool(pipe, prompts, folder, guidance, m, r.seed,
+                                                                          r.c.batch_size, r.progress)))
             except LockedError: time.sleep(30)
     r.cached(f'pool-{name}', draw, f'pool-{name}.json')
     rows = r.cached(f'pool-{name}-rows', lambda: pool_rows(folder))
@@ -335,6 +336,11 @@ def seed_tune(r: SeedRun, method: str, data: Path) -> dict:
         return r.evaluate(p)
     return r.cached(method, run, f'eval-{method}.json')
 
+def differences(theirs: dict, mine: dict) -> str:
+    "'key: their value there, my value now' for every key on which two settings dicts differ ('' if none)."
+    return '; '.join(f'{k}: {theirs.get(k)!r} there, {mine.get(k)!r} now'
+                     for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k))
+
 def check_settings(out, c: Compare, model=None) -> None:
     "Record a seed folder's settings (all but `methods`); `ValueError` if `out` holds a comparison made with others."
     out, f = Path(out), Path(out) / 'settings.json'
@@ -342,10 +348,8 @@ def check_settings(out, c: Compare, model=None) -> None:
                                   'model': str(model or 'embedded lab model')}))
     if not f.exists(): atomic_write_json(f, mine); return
     theirs = json.loads(f.read_text())
-    diff = [k for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
-    if diff: raise ValueError(f'{out} holds a comparison made with other settings ('
-                              + '; '.join(f'{k}: {theirs.get(k)!r} there, {mine.get(k)!r} now' for k in diff)
-                              + '): give this one another --out')
+    if diff := differences(theirs, mine):
+        raise ValueError(f'{out} holds a comparison made with other settings ({diff}): give this one another --out')
 
 # %% ../../nbs/13_lab_compare.ipynb #e2b7088f
 def seed_header(c: Compare, seed: int) -> dict:
@@ -536,10 +540,8 @@ def merge_pool(old: dict | None, new: dict | None, name: str, where) -> dict:
 
 def merge_reports(old: dict, new: dict, where='the record') -> dict:
     "One report of a seed with the rows of both `old` and `new`; `ValueError` if they differ in a setting or a row."
-    a, b = report_settings(old), report_settings(new)
-    diff = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
-    if diff: raise ValueError(f'{where} holds a seed run with other settings ('
-                              + '; '.join(f'{k}: {a.get(k)!r} there, {b.get(k)!r} now' for k in diff) + ')')
+    if diff := differences(report_settings(old), report_settings(new)):
+        raise ValueError(f'{where} holds a seed run with other settings ({diff})')
     rows, sets = union(old['results'], new['results'], 'row', where), union(old['sets'], new['sets'], 'set of', where)
     order = [m for m in METHODS if m in rows]
     pools = {n: merge_pool(old['pools'].get(n), new['pools'].get(n), n, where)
