@@ -4,7 +4,7 @@
 
 # %% ../nbs/17_bench.ipynb #36072b3c
 from __future__ import annotations
-import argparse, copy, gc, math, os, re, statistics, sys, tempfile, time
+import argparse, copy, gc, math, os, re, shlex, statistics, sys, tempfile, time
 from datetime import datetime, timezone
 from pathlib import Path
 import torch
@@ -81,8 +81,8 @@ def versions() -> dict:
 
 def _command() -> str:
     "The command line this process runs (`python -m mi_nb.bench ...` when it runs this module)."
-    if Path(sys.argv[0]).name == 'bench.py': return ' '.join(['python -m mi_nb.bench', *sys.argv[1:]])
-    return ' '.join([Path(sys.argv[0]).name, *sys.argv[1:]])
+    if Path(sys.argv[0]).name == 'bench.py': return shlex.join(['python', '-m', 'mi_nb.bench', *sys.argv[1:]])
+    return shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
 
 def environment(device) -> dict:
     "Where and how a figure was measured: date (UTC), device, versions, torch threads, load average, command."

@@ -8,6 +8,8 @@
 #   builder     build_set of 10 to 1,000 prompts on the lab model, sizes up then down (time, peak memory)
 #   throughput  candidates per second at SD-2.1-base's layout with widths / 8, 128 px, M = 50, 10 steps:
 #               mi_nb in fp32 and bf16 against the baseline loop with the reference code's costs
+#   command1    (only when named) README command 1 itself, `mi-nb lab`, idle and beside 2 busy processes under
+#               mi_nb's choice, then the reference loop; one round, into OUT/command1/threads-cpu.json (about 20 min)
 #
 #   bash tools/record_bench.sh        on a machine with nothing else running: about 30 minutes on 2 cores (an
 #                                     estimate from toy runs; the threads figure is most of it, and its runs of
@@ -26,7 +28,7 @@ unset OMP_NUM_THREADS MKL_NUM_THREADS OMP_WAIT_POLICY
 read -r -a figs <<< "$FIGURES"
 if [ "${MICRO:-0}" = 1 ]; then
   OUT=${OUT:-$(mktemp -d)}
-  python3 -m mi_nb.bench "${figs[@]}" --micro --out "$OUT"
+  python3 -m mi_nb.bench $(printf '%s\n' "${figs[@]}" | sed 's/^command1$/threads/' | sort -u) --micro --out "$OUT"
   ls "$OUT"
   exit 0
 fi
@@ -41,7 +43,13 @@ sets=()  # the settings of the figures being measured
 for kv in threads.repeats=3 throughput.model=sd21-small throughput.px=128 throughput.steps=10 throughput.dtypes=fp32,bf16; do
   [[ " ${figs[*]} " == *" ${kv%%.*} "* ]] && sets+=("$kv")
 done
-python3 -m mi_nb.bench "${figs[@]}" --out "$OUT" ${sets[@]:+--set "${sets[@]}"}
+bench=()  # the figures of mi_nb.bench; command1 is the threads figure run on the whole of command 1
+for f in "${figs[@]}"; do [ "$f" = command1 ] || bench+=("$f"); done
+[ ${#bench[@]} = 0 ] || python3 -m mi_nb.bench "${bench[@]}" --out "$OUT" ${sets[@]:+--set "${sets[@]}"}
+if [[ " ${figs[*]} " == *" command1 "* ]]; then
+  python3 -m mi_nb.bench threads --out "$OUT/command1" --set "threads.command=mi-nb lab --out {out}/run" \
+    "threads.configs=mi_nb choice" threads.repeats=1 threads.timeout=2400
+fi
 echo "recorded into $OUT in $((SECONDS - t0)) s; load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$OUT" = nbs/results/bench ]; then  # chapter 18 shows the new records
   OMP_NUM_THREADS=1 jupyter nbconvert --to notebook --execute --inplace nbs/18_performance.ipynb
