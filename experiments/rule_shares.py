@@ -6,7 +6,8 @@ pools, without training anything: how far each selection falls short of the shar
 Reads runs/compare/seed-N/pool-{lab,paper}-rows.json (every candidate's oracle verdict) and pool-*-scores.json (the
 re-noising self-scores) of every seed whose pool is judged; writes rule_shares.json (per seed and the mean over seeds)
 and table.md into the output folder. Rankings: every self-score of the pool, random picks, and the perfect ranker (the
-oracle's verdict, then random) under the same rule; rules: the top k per prompt, then the best share of those overall.
+oracle's verdict, then random) under the same rule; rules: the top k per prompt, then the best share of those overall
+or in each prompt category (a score's scale differs between categories).
 """
 import argparse, json, sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from mi_nb.selection import Rule, apply_rule, within_prompt_auc
 
 KS = dict(lab=(1, 2, 3), paper=(1,))   # picks per prompt: the lab pool's rows keep 3 of 8, the paper's 1 of 32
 SHARES = (1.0, 0.5, 0.25)              # then the surest share of those picks over all prompts
+WITHIN = (None, 'category')            # ... or within each prompt category
 
 
 def seed_pools(run: Path) -> dict:
@@ -40,20 +42,22 @@ def rule_rows(table, pool: str, seed: int) -> list:
         auc = within_prompt_auc(table, ranking)['auc'] if ranking in table else None
         for k in KS[pool]:
             for share in SHARES:
-                kept = apply_rule(table, ranking, Rule(k, share), seed)
-                rows.append(dict(pool=pool, seed=seed, ranking=ranking, k=k, share=share, items=len(kept),
-                                 prompts=int(kept.prompt.nunique()), correct=float(kept.correct.mean()), auc=auc))
+                for within in WITHIN[:1 if share == 1 else None]:
+                    kept = apply_rule(table, ranking, Rule(k, share, within=within), seed)
+                    rows.append(dict(pool=pool, seed=seed, ranking=ranking, k=k, share=share, within=within,
+                                     items=len(kept), prompts=int(kept.prompt.nunique()),
+                                     correct=float(kept.correct.mean()), auc=auc))
     return rows
 
 
 def mean_rows(rows: list) -> list:
     "The rows averaged over seeds (correct share and AUC), with the seeds they cover."
     groups = {}
-    for r in rows: groups.setdefault((r['pool'], r['ranking'], r['k'], r['share']), []).append(r)
+    for r in rows: groups.setdefault((r['pool'], r['ranking'], r['k'], r['share'], r.get('within')), []).append(r)
     out = []
-    for (pool, ranking, k, share), g in groups.items():
+    for (pool, ranking, k, share, within), g in groups.items():
         aucs = [r['auc'] for r in g if r['auc'] is not None]
-        out.append(dict(pool=pool, ranking=ranking, k=k, share=share, seeds=[r['seed'] for r in g],
+        out.append(dict(pool=pool, ranking=ranking, k=k, share=share, within=within, seeds=[r['seed'] for r in g],
                         items=float(np.mean([r['items'] for r in g])),
                         correct=float(np.mean([r['correct'] for r in g])),
                         correct_min=min(r['correct'] for r in g), correct_max=max(r['correct'] for r in g),
@@ -66,7 +70,7 @@ def markdown(means: list) -> str:
     head = ('| pool | ranking | rule | items | correct share (seed range) | within-prompt AUC |\n'
             '|---|---|---|---|---|---|\n')
     auc = lambda r: '' if r['auc'] is None else f"{r['auc']:.3f}"
-    lines = [f"| {r['pool']} | {r['ranking']} | {Rule(r['k'], r['share'])} | {r['items']:.0f} | "
+    lines = [f"| {r['pool']} | {r['ranking']} | {Rule(r['k'], r['share'], within=r.get('within'))} | {r['items']:.0f} | "
              f"{100 * r['correct']:.1f}% ({100 * r['correct_min']:.1f}-{100 * r['correct_max']:.1f}) | {auc(r)} |"
              for r in means]
     return head + '\n'.join(lines) + '\n'

@@ -16,10 +16,12 @@ __all__ = ['Rule', 'random_values', 'rank_values', 'apply_rule', 'auc', 'within_
 # %% ../nbs/15_selection.ipynb #240ab557
 @dataclass(frozen=True)
 class Rule:
-    "Keep each prompt's top `k` by a ranking, then the best `share` of those overall; `only`: a column that must hold."
+    """Keep each prompt's top `k` by a ranking, then the best `share` of those overall (or in each group of column
+    `within`); `only`: a column that must hold."""
     k: int = 1
     share: float = 1.0
     only: str | None = None
+    within: str | None = None
 
     def __post_init__(self):
         if self.k < 1: raise ValueError(f'k must be at least 1, not {self.k}')
@@ -28,7 +30,8 @@ class Rule:
     def __str__(self):
         s = f'top {self.k} per prompt'
         if self.only: s = f'{self.only} only, up to {self.k} per prompt'
-        return s + (f', the best {self.share:.0%} of those overall' if self.share < 1 else '')
+        where = f' in each {self.within}' if self.within else ' overall'
+        return s + (f', the best {self.share:.0%} of those{where}' if self.share < 1 else '')
 
 # %% ../nbs/15_selection.ipynb #06134754
 def random_values(pool, seed: int, prompt: str = 'prompt', candidate: str = 'candidate') -> np.ndarray:
@@ -49,7 +52,10 @@ def apply_rule(pool, ranking: str, rule: Rule, seed: int = 0, label: str = 'corr
     df = pool.assign(value=rank_values(pool, ranking, seed, label))
     if rule.only: df = df[df[rule.only].astype(bool)]
     top = df.sort_values([prompt, 'value'], ascending=[True, False], kind='stable').groupby(prompt).head(rule.k)
-    if rule.share < 1: top = top[top.value >= top.value.quantile(1 - rule.share)]
+    if rule.share < 1:  # one quantile overall, or one per group of `within`
+        q = 1 - rule.share
+        by = top.groupby(rule.within).value.transform(lambda v: v.quantile(q)) if rule.within else None
+        top = top[top.value >= (top.value.quantile(q) if by is None else by)]
     return top
 
 # %% ../nbs/15_selection.ipynb #b68baa31

@@ -28,13 +28,17 @@ def test_rule_shares_per_seed_and_mean(tmp_path):
     assert p.returncode == 0, p.stderr
     r = json.loads((out / 'rule_shares.json').read_text())
     assert set(r['pools']) == {'lab seed 0', 'lab seed 1', 'paper seed 0'}
-    mean = {(x['pool'], x['ranking'], x['k'], x['share']): x for x in r['mean']}
+    mean = {(x['pool'], x['ranking'], x['k'], x['share']): x for x in r['mean'] if x['within'] is None}
+    cat = {(x['pool'], x['ranking'], x['k'], x['share']): x for x in r['mean'] if x['within'] == 'category'}
+    assert set(cat) == {key for key in mean if key[3] < 1}                  # every cut also within each category
     assert mean['lab', 'pmi', 1, 1.0]['correct'] == 1.0 and mean['lab', 'pmi', 1, 1.0]['seeds'] == [0, 1]
     assert mean['lab', 'pmi', 1, 1.0]['auc'] == 1.0 and mean['lab', 'trajectory', 1, 1.0]['auc'] == 0.0
     assert mean['lab', 'trajectory', 1, 1.0]['correct'] == 0.0                  # ranks the wrong ones first
     assert mean['lab', 'perfect', 3, 1.0]['correct'] == 4 / 9                   # 1, 2, 1 correct of 3 kept each
     assert ('paper', 'pmi', 1, 1.0) not in mean and mean['paper', 'perfect', 1, 1.0]['correct'] == 1.0
+    assert cat['lab', 'pmi', 1, 0.5]['correct'] == mean['lab', 'pmi', 1, 0.5]['correct']  # one category: the same
     assert '| lab | pmi | top 1 per prompt | 3 |' in (out / 'table.md').read_text()
+    assert '| lab | pmi | top 1 per prompt, the best 50% of those in each category |' in (out / 'table.md').read_text()
 
 
 def test_rule_shares_says_what_is_missing(tmp_path):

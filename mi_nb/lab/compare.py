@@ -46,10 +46,12 @@ class Method:
     k: int | None = None        # picks per prompt (None: the comparison's `keep`)
     share: float = 1.0          # then only the best `share` of those picks over all prompts
     filter: bool = False        # only candidates the oracle accepts (prompts with none drop out)
+    within: str | None = None   # the `share` kept in each group of this pool column (the category), not overall
 
     @property
     def self_supervised(self) -> bool: return self.ranking in SCORES
-    def rule(self, keep: int) -> Rule: return Rule(self.k or keep, self.share, 'correct' if self.filter else None)
+    def rule(self, keep: int) -> Rule:
+        return Rule(self.k or keep, self.share, 'correct' if self.filter else None, self.within)
 
     def phrase(self, keep: int, guidance: float, m: int) -> str:
         "How this row's set was chosen, in words (its model card says so)."
