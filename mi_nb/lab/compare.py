@@ -27,14 +27,14 @@ from ..selection import (Rule, apply_rule, within_prompt_auc, set_summary, paire
                              gain_share_plot, break_even)
 
 # %% auto #0
-__all__ = ['SCORES', 'METHODS', 'DEFAULT_METHODS', 'STREAMS', 'SUBSETS', 'REPORT_KEYS', 'Method', 'Compare', 'finetune_settings',
-           'pool_seed', 'stream_seeds', 'truth_set', 'weigh_categories', 'build_pool', 'pool_rows', 'pool_scores',
-           'pool_table', 'picks', 'subset_set', 'set_report', 'diversity', 'evaluation', 'SeedRun', 'seed_pool',
-           'seed_scores', 'seed_sets', 'seed_tune', 'differences', 'check_settings', 'seed_header', 'compare_seed',
-           'pool_summary', 'collect', 'test_records', 'trained_on', 'paired_rows', 'set_rows', 'gain_points', 'labels',
-           'accuracy_markdown', 'sets_markdown', 'compare_markdown', 'table_plot', 'only_rows', 'write_tables',
-           'run_compare', 'report_settings', 'union', 'merge_pool', 'merge_reports', 'record_seed', 'check_record',
-           'recorded_rows', 'record_compare']
+__all__ = ['SCORES', 'METHODS', 'DEFAULT_METHODS', 'POOL_WAIT_S', 'STREAMS', 'SUBSETS', 'REPORT_KEYS', 'Method', 'Compare',
+           'finetune_settings', 'pool_seed', 'stream_seeds', 'truth_set', 'weigh_categories', 'build_pool', 'pool_rows',
+           'pool_scores', 'pool_table', 'picks', 'subset_set', 'set_report', 'diversity', 'evaluation', 'SeedRun',
+           'pool_wait', 'seed_pool', 'seed_scores', 'seed_sets', 'seed_tune', 'differences', 'check_settings',
+           'seed_header', 'compare_seed', 'pool_summary', 'collect', 'test_records', 'trained_on', 'paired_rows',
+           'set_rows', 'gain_points', 'labels', 'accuracy_markdown', 'sets_markdown', 'compare_markdown', 'table_plot',
+           'only_rows', 'write_tables', 'run_compare', 'report_settings', 'union', 'merge_pool', 'merge_reports',
+           'record_seed', 'check_record', 'recorded_rows', 'record_compare']
 
 # %% ../../nbs/13_lab_compare.ipynb #bcc39e15
 @dataclass(frozen=True)
@@ -282,6 +282,10 @@ class SeedRun:
         return {'test': evaluation(recs, ims, self.c.eval_images)}
 
 # %% ../../nbs/13_lab_compare.ipynb #5b3922d0
+POOL_WAIT_S = 30.0  # how long a process waits before it looks again for a pool another process is drawing
+
+def pool_wait() -> None: time.sleep(POOL_WAIT_S)
+
 def seed_pool(r: SeedRun, name: str):
     "The pool table of pool `name` of this seed: its candidates, their verdicts and the self-scores its rows rank by."
     guidance, m = r.c.pools()[name]
@@ -291,7 +295,7 @@ def seed_pool(r: SeedRun, name: str):
         while True:  # another process of this seed drawing the same pool: wait, then find it drawn
             try: return dict(prompts=len(prompts), folder=str(build_pool(pipe, prompts, folder, guidance, m, r.seed,
                                                                           r.c.batch_size, r.progress)))
-            except LockedError: time.sleep(30)
+            except LockedError: pool_wait()
     r.cached(f'pool-{name}', draw, f'pool-{name}.json')
     rows = r.cached(f'pool-{name}-rows', lambda: pool_rows(folder))
     return pool_table(rows, seed_scores(r, name, folder))
