@@ -12,7 +12,8 @@ run_lane() {
   for ((i = lane; i < ${#CMDS[@]}; i += LANES)); do
     echo "[lane $lane] $(date +%T) start: ${CMDS[$i]}" >> "$LOG"
     bash -c "${CMDS[$i]}" >> "$LOG.lane$lane" 2>&1
-    echo "[lane $lane] $(date +%T) done ($?): ${CMDS[$i]}" >> "$LOG"
+    local rc=$?  # before anything else runs: $(date) would reset it
+    echo "[lane $lane] $(date +%T) done ($rc): ${CMDS[$i]}" >> "$LOG"
   done
 }
 for ((l = 0; l < LANES; l++)); do run_lane "$l" & done
