@@ -4,7 +4,7 @@
 # paper pool about an hour). Each row is merged into the record nbs/results/compare/seed-N when it finishes
 # (`--record`: its verdict on every test image, its set, its pool's AUCs), and a row the record already holds is
 # skipped, so the script continues where an earlier run stopped, on this machine or another. Then the tables:
-#   compare/         every seed the record holds, the rows they all have (from the record alone)
+#   compare/         the recorded seeds that hold every lab-pool row, the rows they all have (from the record alone)
 #   compare-seed0/   seed 0, every row, from runs/compare (the run cache of this machine)
 #   compare-seeds01/ seeds 0 and 1, the lab pool's rows, from runs/compare
 #   rule-shares/     the correct share of every self-score and rule on every judged pool (experiments/rule_shares.py)
@@ -21,7 +21,16 @@ if [ "${1:-}" != --tables-only ]; then
   wait
 fi
 REC=nbs/results/compare
-mapfile -t SEEDS < <(ls -d "$REC"/seed-* 2>/dev/null | sed 's/.*seed-//' | sort -n)
+LABROWS="base truth oracle perfect random mi pmi pmi_late pmi_late_sure"  # the lab pool's rows
+mapfile -t SEEDS < <(python - "$REC" $LABROWS <<'PY'  # the recorded seeds that hold all of them
+import sys
+from pathlib import Path
+from mi_nb.lab.compare import recorded_rows
+rec, rows = Path(sys.argv[1]), set(sys.argv[2:])
+for s in sorted(int(d.name[5:]) for d in rec.glob('seed-*')):
+    if rows <= recorded_rows(rec, s): print(s)
+PY
+)
 [ ${#SEEDS[@]} = 0 ] || mi-nb lab compare --out "$REC" --seeds "${SEEDS[@]}" --tables-only > runs/compare-record.log
 LAB="truth oracle perfect random mi pmi_late"
 PAPER="paper_mi paper_random paper_perfect"
