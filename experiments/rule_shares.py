@@ -70,7 +70,8 @@ def markdown(means: list) -> str:
     head = ('| pool | ranking | rule | items | correct share (seed range) | within-prompt AUC |\n'
             '|---|---|---|---|---|---|\n')
     auc = lambda r: '' if r['auc'] is None else f"{r['auc']:.3f}"
-    lines = [f"| {r['pool']} | {r['ranking']} | {Rule(r['k'], r['share'], within=r.get('within'))} | {r['items']:.0f} | "
+    rule = lambda r: Rule(r['k'], r['share'], within=r.get('within'))
+    lines = [f"| {r['pool']} | {r['ranking']} | {rule(r)} | {r['items']:.0f} | "
              f"{100 * r['correct']:.1f}% ({100 * r['correct_min']:.1f}-{100 * r['correct_max']:.1f}) | {auc(r)} |"
              for r in means]
     return head + '\n'.join(lines) + '\n'

@@ -54,8 +54,8 @@ def apply_rule(pool, ranking: str, rule: Rule, seed: int = 0, label: str = 'corr
     top = df.sort_values([prompt, 'value'], ascending=[True, False], kind='stable').groupby(prompt).head(rule.k)
     if rule.share < 1:  # one quantile overall, or one per group of `within`
         q = 1 - rule.share
-        by = top.groupby(rule.within).value.transform(lambda v: v.quantile(q)) if rule.within else None
-        top = top[top.value >= (top.value.quantile(q) if by is None else by)]
+        cut = top.groupby(rule.within).value.transform('quantile', q) if rule.within else top.value.quantile(q)
+        top = top[top.value >= cut]
     return top
 
 # %% ../nbs/15_selection.ipynb #b68baa31

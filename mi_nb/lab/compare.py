@@ -33,7 +33,7 @@ __all__ = ['SCORES', 'METHODS', 'DEFAULT_METHODS', 'POOL_WAIT_S', 'STREAMS', 'SU
            'SeedRun', 'pool_wait', 'seed_pool', 'seed_scores', 'seed_sets', 'seed_tune', 'differences',
            'check_settings', 'seed_header', 'compare_seed', 'pool_summary', 'collect', 'test_records', 'trained_on',
            'paired_rows', 'set_rows', 'gain_points', 'labels', 'accuracy_markdown', 'sets_markdown', 'compare_markdown',
-           'table_plot', 'only_rows', 'write_tables', 'run_compare', 'report_settings', 'difference', 'union',
+           'table_plot', 'only_rows', 'write_tables', 'run_compare', 'report_settings', 'first_difference', 'union',
            'merge_pool', 'merge_reports', 'record_seed', 'check_record', 'recorded_rows', 'record_compare']
 
 # %% ../../nbs/13_lab_compare.ipynb #bcc39e15
@@ -531,24 +531,24 @@ def report_settings(rep: dict) -> dict:
 
 RECORD_RTOL = 1e-6  # a float recomputed on another CPU may differ in its last digits (a sum's order); no more
 
-def difference(a, b, path: str = '') -> str | None:
+def first_difference(a, b, path: str = '') -> str | None:
     """Where two JSON values differ ('path: a there, b now'), floats compared to `RECORD_RTOL`; None if they agree.
     Verdicts, counts and names must be equal."""
     if isinstance(a, float) and isinstance(b, float):
         return None if math.isclose(a, b, rel_tol=RECORD_RTOL, abs_tol=1e-12) else f'{path}: {a!r} there, {b!r} now'
     if isinstance(a, dict) and isinstance(b, dict):
         if a.keys() != b.keys(): return f'{path}: keys {sorted(a)} there, {sorted(b)} now'
-        return next((d for k in a if (d := difference(a[k], b[k], f'{path}/{k}'))), None)
+        return next((d for k in a if (d := first_difference(a[k], b[k], f'{path}/{k}'))), None)
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b): return f'{path}: {len(a)} items there, {len(b)} now'
-        return next((d for k, (x, y) in enumerate(zip(a, b)) if (d := difference(x, y, f'{path}[{k}]'))), None)
+        return next((d for k, (x, y) in enumerate(zip(a, b)) if (d := first_difference(x, y, f'{path}[{k}]'))), None)
     return None if a == b and type(a) == type(b) else f'{path}: {a!r} there, {b!r} now'
 
 def union(old: dict, new: dict, what: str, where) -> dict:
     """The union of two {name: value} dicts of `what`, a name in both keeping its recorded value (`old`);
     `ValueError` naming the first name the two give different values, and where they differ."""
     for k in (k for k in new if k in old):
-        if d := difference(old[k], new[k]):
+        if d := first_difference(old[k], new[k]):
             raise ValueError(f'{what} {k!r} differs from the one recorded in {where} ({d.lstrip("/")}): a record '
                              'holds one run of each row (record this run into another folder)')
     return {**new, **old}
