@@ -12,7 +12,8 @@ for g in 1.01 3 7.5; do                                                         
   [ -f "runs/screen/pool-g$(python -c "print(float($g))")-p64-m16-d32.npz" ] || python $S pool --guidance $g
 done                                                                               # every score variant, offline
 for g in 1.01 3; do                                                                # all 436 train prompts x 8
-  [ -f "runs/screen/pool-g$(python -c "print(float($g))")-m8/pool-rows.json" ] || python $T pool --guidance $g --candidates 8
+  [ -f "runs/screen/pool-g$(python -c "print(float($g))")-m8/pool-rows.json" ] ||
+    python $T pool --guidance $g --candidates 8
 done
 python $T scores --pool runs/screen/pool-g1.01-m8 --scores pmi:pmi:50 pmi_late:pmi:500
 python $T scores --pool runs/screen/pool-g1.01-m8 --scores contrastive:contrastive:50 contrastive_late:contrastive:500

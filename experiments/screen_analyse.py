@@ -7,7 +7,8 @@ from mi_nb.lab.world import parse_prompt
 
 
 def variants(d):
-    err, w, t = d['err'], d['w'], d['t']                     # err [n, K, J]: J = uncond, cond, alternatives (NaN-padded)
+    # err [n, K, J]: J = uncond, cond, alternatives (NaN-padded)
+    err, w, t = d['err'], d['w'], d['t']
     u, c, alts = err[..., 0], err[..., 1], err[..., 2:]
     has = ~np.isnan(alts[:, 0, :])                            # [n, A]
     out = {'trajectory': d['traj']}
@@ -15,7 +16,8 @@ def variants(d):
                       ('high', (t >= 500).astype(float)), ('low', (t < 300).astype(float))):
         out[f'pmi-{wname}'] = (ww * (u - c)).sum(1)
         m = (ww[..., None] * (alts - c[..., None])).sum(1)   # [n, A]: log p(z|c) - log p(z|c'_j)
-        mm = np.where(has, m, np.inf).min(1); out[f'contr-min-{wname}'] = np.where(np.isfinite(mm), mm, (ww * (u - c)).sum(1))
+        mm = np.where(has, m, np.inf).min(1)
+        out[f'contr-min-{wname}'] = np.where(np.isfinite(mm), mm, (ww * (u - c)).sum(1))
         mean = np.where(has, m, 0).sum(1) / np.maximum(has.sum(1), 1)
         out[f'contr-mean-{wname}'] = np.where(has.any(1), mean, (ww * (u - c)).sum(1))
         # the model as a classifier: log-softmax of -err over {cond, alternatives}
@@ -34,7 +36,8 @@ def report(path):
     d = np.load(path)
     df = pd.DataFrame(dict(prompt=d['prompt'], correct=d['correct'], clean=d['clean'], extra=d['extra']))
     df['category'] = [parse_prompt(p).category for p in df.prompt]
-    print(path, len(df), 'candidates; correct', df.correct.mean().round(3), df.groupby('category').correct.mean().round(3).to_dict())
+    print(path, len(df), 'candidates; correct', df.correct.mean().round(3),
+          df.groupby('category').correct.mean().round(3).to_dict())
     rows = []
     for name, s in variants(d).items():
         df['s'] = s
@@ -42,7 +45,7 @@ def report(path):
         a = np.mean([auc(g.s[g.correct], g.s[~g.correct]) for g in mixed])
         top1 = df.loc[df.groupby('prompt').s.idxmax()].correct.mean()
         top3 = df.loc[df.groupby('prompt').s.nlargest(3).index.get_level_values(1)].correct.mean()
-        z = df.groupby('prompt').s.transform(lambda x: (x - x.mean()) / (x.std() + 1e-12))   # within-prompt standardised
+        z = df.groupby('prompt').s.transform(lambda x: (x - x.mean()) / (x.std() + 1e-12))  # within-prompt standardised
         q = {f'glob{int(100*f)}': df[df.s >= df.s.quantile(1 - f)].correct.mean() for f in (0.05, 0.1, 0.2)}
         qz = {f'z{int(100*f)}': df[z >= z.quantile(1 - f)].correct.mean() for f in (0.05, 0.1, 0.2)}
         rows.append(dict(score=name, auc=a, top1=top1, top3=top3, **q, **qz))

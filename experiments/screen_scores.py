@@ -2,7 +2,8 @@
 several guidances, so weightings and rules can be compared offline.  One seed; nothing here touches `test`.
 
     OMP_NUM_THREADS=1 python experiments/screen_scores.py guidance --out runs/screen
-    OMP_NUM_THREADS=1 python experiments/screen_scores.py pool --guidance 7.5 --prompts 64 --candidates 16 --out runs/screen
+    OMP_NUM_THREADS=1 python experiments/screen_scores.py pool --guidance 7.5 --prompts 64 --candidates 16 \
+        --out runs/screen
 """
 import argparse, json, time
 from pathlib import Path
@@ -24,9 +25,11 @@ def guidance(a):
     out = {}
     for g in a.scales:
         t0 = time.time()
-        recs, _ = evaluate(pipe, lab_prompts('val'), a.images, derive_seed(a.seed, 'screen-val'), 64, False, guidance_scale=g)
+        recs, _ = evaluate(pipe, lab_prompts('val'), a.images, derive_seed(a.seed, 'screen-val'), 64, False,
+                           guidance_scale=g)
         out[str(g)] = dict(summary=summarize(recs), seconds=round(time.time() - t0, 1))
-        print(g, {c: round(v['accuracy'], 3) for c, v in out[str(g)]['summary'].items()}, out[str(g)]['seconds'], flush=True)
+        print(g, {c: round(v['accuracy'], 3) for c, v in out[str(g)]['summary'].items()}, out[str(g)]['seconds'],
+              flush=True)
     atomic_write_json(Path(a.out) / f'guidance-val-{a.images}.json', out)
 
 
@@ -63,7 +66,8 @@ def pool(a):
                         sizes=sizes.numpy(), correct=np.array([v.correct for v in verdicts]),
                         clean=np.array([v.clean for v in verdicts]), extra=np.array([v.extra for v in verdicts]),
                         prompt=np.array([p for p, _ in jobs]), images=np.stack(ims))
-    print(name, 'correct', np.mean([v.correct for v in verdicts]).round(3), 'gen', round(gen_s), 's; scores', round(score_s), 's', flush=True)
+    print(name, 'correct', np.mean([v.correct for v in verdicts]).round(3), 'gen', round(gen_s), 's; scores',
+          round(score_s), 's', flush=True)
 
 
 if __name__ == '__main__':

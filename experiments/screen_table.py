@@ -28,7 +28,8 @@ def small_pools() -> dict:
                                correct=d['correct'], **{SMALL[k]: v[k] for k in SMALL}))
         g = f.name.split('-')[1][1:]
         out[g] = dict(candidates=len(df), correct=float(df.correct.mean()),
-                      scores={s: dict(auc=within_prompt_auc(df, s)['auc'], top1=float(apply_rule(df, s, Rule(1)).correct.mean()))
+                      scores={s: dict(auc=within_prompt_auc(df, s)['auc'],
+                                      top1=float(apply_rule(df, s, Rule(1)).correct.mean()))
                               for s in SMALL.values()})
     return out
 
@@ -59,12 +60,14 @@ def markdown(s: dict) -> str:
              '| guidance | ' + ' | '.join(next(iter(s['guidance'].values()))) + ' |', '|---|' + '---|' * 5]
     lines += [f'| {g} | ' + ' | '.join(f'{100 * v:.1f}' for v in by.values()) + ' |' for g, by in s['guidance'].items()]
     lines += ['', 'Arms (one seed, `val` x 8, change from the base model in points [95% interval over prompts]):', '',
-              '| pool guidance | ranking | rule | updates | empty prompts | text encoder | items | correct share | change |',
+              '| pool guidance | ranking | rule | updates | empty prompts | text encoder | items | correct share '
+              '| change |',
               '|---|---|---|---|---|---|---|---|---|']
     for a in s['arms']:
         c = a['change']['overall']; rule = f"{'correct only, up to ' if a['filter'] else 'top '}{a['k']}"
-        lines.append(f"| {a['pool_guidance']} | {a['ranking']} | {rule} | {a['steps']} | {a['uncond']} | {a['text_encoder']} | "
-                     f"{a['items']} | {100 * a['correct']:.1f}% | {100 * c['change']:+.1f} [{100 * c['lo']:+.1f}, {100 * c['hi']:+.1f}] |")
+        lines.append(f"| {a['pool_guidance']} | {a['ranking']} | {rule} | {a['steps']} | {a['uncond']} | "
+                     f"{a['text_encoder']} | {a['items']} | {100 * a['correct']:.1f}% | "
+                     f"{100 * c['change']:+.1f} [{100 * c['lo']:+.1f}, {100 * c['hi']:+.1f}] |")
     return '\n'.join(lines) + '\n'
 
 

@@ -36,8 +36,10 @@ def pool(a):
     rows = pool_rows(out / 'pool'); atomic_write_json(out / 'pool-rows.json', rows)
     t1 = time.time()
     if a.scores:
-        sc = pool_scores(pipe, out / 'pool', SEED, tuple(a.scores), a.draws, 32); atomic_write_json(out / 'scores.json', sc)
-    print(out, 'correct', np.mean([r['correct'] for r in rows]).round(3), f'pool {t1 - t0:.0f}s scores {time.time() - t1:.0f}s')
+        sc = pool_scores(pipe, out / 'pool', SEED, tuple(a.scores), a.draws, 32)
+        atomic_write_json(out / 'scores.json', sc)
+    print(out, 'correct', np.mean([r['correct'] for r in rows]).round(3),
+          f'pool {t1 - t0:.0f}s scores {time.time() - t1:.0f}s')
 
 
 def scores(a):
@@ -53,14 +55,17 @@ def scores(a):
         for r in records(pool_dir / 'pool'):
             lat = load_tensors(pool_dir / 'pool' / 'records' / f"{r['key']}.safetensors")['latents']
             cfg = BuildConfig(seed=SEED, score=score, draws=a.draws, t_min=int(t_min))
-            out[r['key']] = [float(x) for x in score_candidates(pipe, r['prompt'], lat, None, [r['seeds'][j] for j in r['kept']], cfg, 32)]
+            out[r['key']] = [float(x) for x in score_candidates(pipe, r['prompt'], lat, None,
+                                                                [r['seeds'][j] for j in r['kept']], cfg, 32)]
         atomic_write_json(f, {name: out})
         print(name, f'{time.time() - t0:.0f}s', flush=True)
 
 
 def ranks(df, rank, seed):
     "A per-candidate value to sort on, larger first."
-    if rank == 'random': return pd.Series([np.random.default_rng(derive_seed(seed, k, r, 'screen-random')).random() for k, r in zip(df.key, df['rank'])], index=df.index)
+    if rank == 'random':
+        return pd.Series([np.random.default_rng(derive_seed(seed, k, r, 'screen-random')).random()
+                          for k, r in zip(df.key, df['rank'])], index=df.index)
     if rank == 'trajectory': return df.trajectory
     if rank == 'perfect': return df.correct.astype(float) + 1e-3 * ranks(df, 'random', seed)
     return df[rank]
@@ -89,8 +94,9 @@ def arm(a):
     if not (out / 'set' / 'set.json').exists(): subset_set(pool_dir / 'pool', out / 'set', keep, a.rank)
     if a.balance: weigh_categories(out / 'set')
     cfg = FinetuneConfig(**{**LAB_FINETUNE_FULL, 'max_steps': a.steps, 'seed': SEED, 'train_text_encoder': not a.no_te,
-                            'text_encoder_lr': None if a.no_te else a.te_lr, 'sampling': 'weighted' if a.balance else 'epochs',
-                            'uncond_prob': a.uncond, 'lr': a.lr, 'ckpt_every': a.steps, 'val_every': 0, 'ema_decay': a.ema})
+                            'text_encoder_lr': None if a.no_te else a.te_lr,
+                            'sampling': 'weighted' if a.balance else 'epochs', 'uncond_prob': a.uncond, 'lr': a.lr,
+                            'ckpt_every': a.steps, 'val_every': 0, 'ema_decay': a.ema})
     t0 = time.time()
     finetune(load_pipeline(), out / 'set', out / 'adapter', cfg, resume=True, progress=False)
     tsec = time.time() - t0
@@ -100,12 +106,16 @@ def arm(a):
         base = val_records(load_pipeline(), a.val_images); atomic_write_json(base_f, base.to_dict(orient='list'))
     p = load_pipeline(); load_tuned(p, out / 'adapter')
     tuned = val_records(p, a.val_images)
-    res = dict(name=name, args=vars(a), set=stats, train_seconds=round(tsec), base=summarize(base), tuned=summarize(tuned),
-               change={c: paired_change(base, tuned, c) for c in ('single', 'binding', 'spatial', 'counting', 'overall')})
+    res = dict(name=name, args=vars(a), set=stats, train_seconds=round(tsec), base=summarize(base),
+               tuned=summarize(tuned),
+               change={c: paired_change(base, tuned, c)
+                       for c in ('single', 'binding', 'spatial', 'counting', 'overall')})
     atomic_write_json(out / 'result.json', res)
     ch = res['change']['overall']
-    print(f"{name}: share {stats['correct']:.3f} items {stats['items']} | val {100 * ch['change']:+.1f} [{100 * ch['lo']:+.1f}, {100 * ch['hi']:+.1f}] "
-          + ' '.join(f"{c[:4]} {100 * res['change'][c]['change']:+.1f}" for c in ('single', 'binding', 'spatial', 'counting'))
+    print(f"{name}: share {stats['correct']:.3f} items {stats['items']} | "
+          f"val {100 * ch['change']:+.1f} [{100 * ch['lo']:+.1f}, {100 * ch['hi']:+.1f}] "
+          + ' '.join(f"{c[:4]} {100 * res['change'][c]['change']:+.1f}"
+                     for c in ('single', 'binding', 'spatial', 'counting'))
           + f' ({tsec:.0f}s train)', flush=True)
 
 

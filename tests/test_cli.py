@@ -36,7 +36,8 @@ def test_evaluate_bad_prompt_file(tmp_path, content, msg):
     assert p.returncode != 0 and msg in p.stderr and 'Traceback' not in p.stderr
 
 def test_missing_model_is_a_clear_error(tmp_path):
-    p = run(['mi-nb', 'evaluate', '--model', str(tmp_path / 'nope'), '--limit', '1', '--out', str(tmp_path / 'o')], check=False)
+    p = run(['mi-nb', 'evaluate', '--model', str(tmp_path / 'nope'), '--limit', '1', '--out', str(tmp_path / 'o')],
+            check=False)
     assert p.returncode != 0 and 'no diffusers pipeline' in p.stderr
 
 def test_progress_bars_in_a_log_are_written_once(tmp_path):

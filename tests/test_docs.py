@@ -59,7 +59,8 @@ def test_check_catches_broken_pages(tmp_path):
     site.mkdir(); shots.mkdir()
     (site/'empty.png').write_bytes(b'')
     (site/'bad.html').write_text(
-        f'<html><head><script>{dp._JS}</script></head><body><main style="margin-left:300px; color:#fff"><p>#| export</p><p>[a](b){{target="_blank"}}</p>'
+        f'<html><head><script>{dp._JS}</script></head><body><main style="margin-left:300px; color:#fff">'
+        '<p>#| export</p><p>[a](b){target="_blank"}</p>'
         '<img src="nope.png"><img src="empty.png"><img src="data:image/png;base64,"><a href="gone.html">x</a>'
         '<h3>other</h3></main></body></html>')
     p = {'nb': 'not_a_notebook.ipynb', 'html': str(site/'bad.html'), 'out': 'bad.html',
@@ -80,7 +81,8 @@ def test_docs_preview_all_notebooks(tmp_path):
     # processed notebooks are cached (keyed on notebook, library, settings.ini, nbdev) in the default preview folder
     p = run([sys.executable, 'tools/docs_preview.py', '--check', '--out', str(tmp_path),
              '--cache', str(ROOT/'_docs_preview'/'_proc')], check=False, timeout=1200)
-    report = (tmp_path/'report.txt').read_text() if (tmp_path/'report.txt').exists() else p.stdout[-5000:] + p.stderr[-3000:]
+    report = ((tmp_path/'report.txt').read_text() if (tmp_path/'report.txt').exists()
+              else p.stdout[-5000:] + p.stderr[-3000:])
     assert p.returncode == 0, f'docs preview failed (exit {p.returncode}):\n{report}'
     res = json.loads((tmp_path/'report.json').read_text())
     assert res['ok'] and all(q['ok'] for q in res['pages'])

@@ -20,8 +20,8 @@ def _tiny(family):
 def _latents(pipe, seed=0):
     "Final latents of one short stock pipeline call (the whole denoiser path, adapter included)."
     with torch.no_grad():
-        return pipe('a red circle', num_inference_steps=3, guidance_scale=5.0, generator=torch.Generator().manual_seed(seed),
-                    output_type='latent').images
+        return pipe('a red circle', num_inference_steps=3, guidance_scale=5.0,
+                    generator=torch.Generator().manual_seed(seed), output_type='latent').images
 
 @pytest.mark.parametrize('family', list(FAMILIES))
 def test_family_end_to_end(family, tmp_path):
@@ -43,8 +43,8 @@ def test_family_end_to_end(family, tmp_path):
     assert info['pipeline'] == type(pipe).__name__ and ('vae_shift_factor' in info) == (family == 'sd3')
     base = _latents(pipe)
     # a few fine-tuning updates (DoRA on the UNet families, LoRA on SD3, as the reference recipes)
-    ft = FinetuneConfig(adapter='lora' if family == 'sd3' else 'dora', rank=4, alpha=8, lr=5e-3, batch_size=3, grad_accum=1,
-                        max_steps=3, ckpt_every=3, val_every=0)
+    ft = FinetuneConfig(adapter='lora' if family == 'sd3' else 'dora', rank=4, alpha=8, lr=5e-3, batch_size=3,
+                        grad_accum=1, max_steps=3, ckpt_every=3, val_every=0)
     res = finetune(pipe, tmp_path / 'set', tmp_path / 'adapter', ft, progress=False)
     assert res['steps'] == 3 and res['final_loss'] == res['final_loss']
     tuned = _latents(pipe)
@@ -67,22 +67,26 @@ def test_rfmi_equals_a_plain_loop_and_costs_no_transformer_call():
     calls = []
     h = pipe.transformer.register_forward_pre_hook(lambda *a: calls.append(1))
     try:
-        out = pipe(prompts, num_images_per_prompt=n, generator=gens(), num_inference_steps=steps, guidance_scale=w, output_type='latent')
+        out = pipe(prompts, num_images_per_prompt=n, generator=gens(), num_inference_steps=steps, guidance_scale=w,
+                   output_type='latent')
         plain = len(calls)
         with MIRecorder(pipe) as rec:
-            rec_out = pipe(prompts, num_images_per_prompt=n, generator=gens(), num_inference_steps=steps, guidance_scale=w, output_type='latent')
+            rec_out = pipe(prompts, num_images_per_prompt=n, generator=gens(), num_inference_steps=steps,
+                           guidance_scale=w, output_type='latent')
         recorded = len(calls) - plain
     finally: h.remove()
     assert plain == recorded == steps
     assert torch.equal(rec_out.images, out.images)  # recording changes nothing
     # the plain loop: encode, CFG flow-matching Euler steps, ((1 - t)/t) <v_cfg, v_cfg - v_u> for 0.05 < t < 1, mean
     with torch.no_grad():
-        pe, ne, pooled, neg_pooled = pipe.encode_prompt(prompts, None, None, num_images_per_prompt=n, do_classifier_free_guidance=True)
+        pe, ne, pooled, neg_pooled = pipe.encode_prompt(prompts, None, None, num_images_per_prompt=n,
+                                                        do_classifier_free_guidance=True)
         lat = pipe.prepare_latents(len(pe), 16, 32, 32, pe.dtype, pipe.device, gens())
         pipe.scheduler.set_timesteps(steps)
         terms = []
         for t in pipe.scheduler.timesteps:
-            u, c = pipe.transformer(hidden_states=torch.cat([lat] * 2), timestep=t.expand(2 * len(lat)), encoder_hidden_states=torch.cat([ne, pe]),
+            u, c = pipe.transformer(hidden_states=torch.cat([lat] * 2), timestep=t.expand(2 * len(lat)),
+                                    encoder_hidden_states=torch.cat([ne, pe]),
                                     pooled_projections=torch.cat([neg_pooled, pooled])).sample.chunk(2)
             v = u + w * (c - u)
             s = t.item() / 1000
@@ -92,4 +96,5 @@ def test_rfmi_equals_a_plain_loop_and_costs_no_transformer_call():
     rel = ((rec.scores() - ref).abs() / ref.abs()).max().item()
     assert rel < 1e-5, rel
     torch.testing.assert_close(lat, out.images, rtol=0, atol=1e-6)
-    print(f'RFMI recorder vs plain loop: max relative difference {rel:.2e}; transformer calls {plain} plain, {recorded} recorded')
+    print(f'RFMI recorder vs plain loop: max relative difference {rel:.2e}; '
+          f'transformer calls {plain} plain, {recorded} recorded')

@@ -1,4 +1,5 @@
-"Fine-tuning across processes: diffusers-format round trip, SIGKILL + resume, `accelerate launch` with 2 processes, NaN stop."
+"""Fine-tuning across processes: diffusers-format round trip, SIGKILL + resume, `accelerate launch` with 2 processes,
+NaN stop."""
 import json, os, signal, subprocess, sys, time
 import pytest
 import torch
@@ -17,7 +18,8 @@ def lab(tmp_path_factory):
     d = tmp_path_factory.mktemp('lab')
     pipe = tiny_sd_pipeline()
     pipe.save_pretrained(str(d / 'model'))
-    build_set(pipe, lab_prompts('train')[::30], d / 'set', BuildConfig(candidates=2, keep=2, num_inference_steps=4, guidance_scale=5.0),
+    build_set(pipe, lab_prompts('train')[::30], d / 'set',
+              BuildConfig(candidates=2, keep=2, num_inference_steps=4, guidance_scale=5.0),
               4, model_id='tiny', progress=False)
     return d / 'model', d / 'set'
 
@@ -27,7 +29,8 @@ def _unet_out(unet):
     with torch.no_grad(): return unet(x, torch.tensor([5, 400, 900]), e).sample
 
 def test_lora_dora_round_trip(lab, tmp_path):
-    "The saved adapter loads into a fresh stock pipeline with load_lora_weights and gives the in-memory model's outputs."
+    """The saved adapter loads into a fresh stock pipeline with load_lora_weights and gives the in-memory model's
+    outputs."""
     from mi_nb.lab.model import load_pipeline
     from mi_nb.finetune import finetune, FinetuneConfig
     from mi_nb.lab.model import LAB_FINETUNE
@@ -37,7 +40,8 @@ def test_lora_dora_round_trip(lab, tmp_path):
     outs = {}
     for kind in ('lora', 'dora'):
         pipe = load_pipeline(model)
-        cfg = FinetuneConfig(**{**LAB_FINETUNE, **dict(adapter=kind, rank=4, alpha=8, lr=1e-3, batch_size=8, max_steps=6, ckpt_every=3, val_every=0)})
+        cfg = FinetuneConfig(**{**LAB_FINETUNE, **dict(adapter=kind, rank=4, alpha=8, lr=1e-3, batch_size=8,
+                                                       max_steps=6, ckpt_every=3, val_every=0)})
         finetune(pipe, data, tmp_path / kind, cfg, progress=False)
         mine = _unet_out(pipe.unet)
         fresh = load_pipeline(model); fresh.load_lora_weights(str(tmp_path / kind))
@@ -50,7 +54,8 @@ def test_lora_dora_round_trip(lab, tmp_path):
     assert (outs['lora'] - outs['dora']).abs().max() > 1e-4
 
 def _cli(model, data, out, *extra):
-    return [sys.executable, '-m', 'mi_nb.cli', 'finetune', '--model', str(model), '--data', str(data), '--out', str(out), *FAST, *extra]
+    return [sys.executable, '-m', 'mi_nb.cli', 'finetune', '--model', str(model), '--data', str(data),
+            '--out', str(out), *FAST, *extra]
 
 def test_sigkill_then_resume_matches_uninterrupted(lab, tmp_path):
     from mi_nb.core import load_tensors
@@ -58,7 +63,8 @@ def test_sigkill_then_resume_matches_uninterrupted(lab, tmp_path):
     args = ['--max-steps', '40', '--ckpt-every', '5']
     run(_cli(model, data, tmp_path / 'a', *args))
     b = tmp_path / 'b'
-    proc = subprocess.Popen(_cli(model, data, b, *args), cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(_cli(model, data, b, *args), cwd=ROOT, env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t0 = time.time()
     while not (b / 'checkpoints' / 'step-000005' / 'state.json').exists():
         assert proc.poll() is None and time.time() - t0 < 120, 'no checkpoint appeared'
@@ -80,8 +86,9 @@ def test_accelerate_launch_two_processes(lab, tmp_path):
     out = tmp_path / 'ddp'
     # on a CPU-only machine --multi_gpu runs torchrun and finetune asks accelerate for gloo CPU data parallelism
     # (`--cpu --num_processes 2` starts one process in accelerate 1.15 unless MPI is set up)
-    cmd = [sys.executable, '-m', 'accelerate.commands.launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1',
-           '--mixed_precision', 'no', '--dynamo_backend', 'no', '-m', 'mi_nb.cli', 'finetune', '--model', str(model), '--data', str(data),
+    cmd = [sys.executable, '-m', 'accelerate.commands.launch', '--multi_gpu', '--num_processes', '2',
+           '--num_machines', '1', '--mixed_precision', 'no', '--dynamo_backend', 'no',
+           '-m', 'mi_nb.cli', 'finetune', '--model', str(model), '--data', str(data),
            '--out', str(out), *FAST, '--max-steps', '4', '--ckpt-every', '2']
     run(cmd, timeout=300)
     res = json.loads((out / 'finetune.json').read_text())
@@ -90,26 +97,31 @@ def test_accelerate_launch_two_processes(lab, tmp_path):
     assert len((out / 'train_log.csv').read_text().splitlines()) == 5  # one writer: the main process
 
 def test_full_finetune_two_processes_then_evaluate(lab, tmp_path):
-    "`--adapter full --train-text-encoder` under `accelerate launch` (2 processes): every UNet and text-encoder weight trained, saved to OUT/unet and OUT/text_encoder, loaded by `evaluate --adapter`."
+    """`--adapter full --train-text-encoder` under `accelerate launch` (2 processes): every UNet and text-encoder
+    weight trained, saved to OUT/unet and OUT/text_encoder, loaded by `evaluate --adapter`."""
     from mi_nb.core import load_pipeline, load_tensors
     model, data = lab
     out = tmp_path / 'full'
-    cmd = [sys.executable, '-m', 'accelerate.commands.launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1',
-           '--mixed_precision', 'no', '--dynamo_backend', 'no', '-m', 'mi_nb.cli', 'finetune', '--model', str(model), '--data', str(data),
-           '--out', str(out), '--quiet', '--adapter', 'full', '--lr', '1e-4', '--batch-size', '8', '--val-every', '0', '--max-steps', '4', '--ckpt-every', '2',
+    cmd = [sys.executable, '-m', 'accelerate.commands.launch', '--multi_gpu', '--num_processes', '2',
+           '--num_machines', '1', '--mixed_precision', 'no', '--dynamo_backend', 'no',
+           '-m', 'mi_nb.cli', 'finetune', '--model', str(model), '--data', str(data),
+           '--out', str(out), '--quiet', '--adapter', 'full', '--lr', '1e-4', '--batch-size', '8',
+           '--val-every', '0', '--max-steps', '4', '--ckpt-every', '2',
            '--train-text-encoder', '--text-encoder-lr', '1e-3', '--uncond-prob', '0.2']
     p = run(cmd, timeout=300)
     assert 'weights:' in p.stdout and 'load_tuned' in p.stdout and 'text_encoder' in p.stdout, p.stdout
     res = json.loads((out / 'finetune.json').read_text())
-    assert res['processes'] == 2 and res['config']['adapter'] == 'full' and not (out / 'pytorch_lora_weights.safetensors').exists()
+    assert (res['processes'] == 2 and res['config']['adapter'] == 'full'
+            and not (out / 'pytorch_lora_weights.safetensors').exists())
     base, tuned = load_pipeline(model).unet, load_pipeline(model, adapter=out).unet
     saved = load_tensors(out / 'unet' / 'diffusion_pytorch_model.safetensors')
     assert set(saved) == set(tuned.state_dict()) and (_unet_out(tuned) - _unet_out(base)).abs().max() > 1e-5
-    te = [(pl := load_pipeline(model, adapter=a)).encode_prompt(['a red circle'], pl.device, 1, False)[0] for a in (None, out)]
+    te = [(pl := load_pipeline(model, adapter=a)).encode_prompt(['a red circle'], pl.device, 1, False)[0]
+          for a in (None, out)]
     assert (out / 'text_encoder' / 'model.safetensors').exists() and (te[1] - te[0]).abs().max() > 1e-5
     ev = tmp_path / 'ev'
-    run([sys.executable, '-m', 'mi_nb.cli', 'evaluate', '--model', str(model), '--adapter', str(out), '--limit', '2', '--images-per-prompt', '1',
-         '--steps', '2', '--out', str(ev)])
+    run([sys.executable, '-m', 'mi_nb.cli', 'evaluate', '--model', str(model), '--adapter', str(out),
+         '--limit', '2', '--images-per-prompt', '1', '--steps', '2', '--out', str(ev)])
     assert json.loads((ev / 'metrics.json').read_text())['settings']['adapter'] == str(out)
 
 def test_non_finite_set_is_refused_before_training(lab, tmp_path):
@@ -122,28 +134,32 @@ def test_non_finite_set_is_refused_before_training(lab, tmp_path):
     t = load_tensors(victim); t['latents'][0, 0, 0, 0] = float('nan'); save_tensors(t, victim)
     out = tmp_path / 'out'
     p = run(_cli(model, bad, out, '--batch-size', '1', '--max-steps', '40', '--ckpt-every', '1'), check=False)
-    assert p.returncode == 1 and 'not finite' in p.stderr and victim.name in p.stderr and 'Traceback' not in p.stderr, p.stderr
+    assert (p.returncode == 1 and 'not finite' in p.stderr and victim.name in p.stderr
+            and 'Traceback' not in p.stderr), p.stderr
     assert not out.exists()
 
 def test_help_and_errors(tmp_path):
     h = run([sys.executable, '-m', 'mi_nb.cli', 'finetune', '--help']).stdout
-    for opt in ('--data', '--out', '--model', '--adapter', '--rank', '--alpha', '--lr', '--max-steps', '--batch-size', '--grad-accum',
-                '--ckpt-every', '--val-every', '--seed', '--resume', '--mixed-precision'):
+    for opt in ('--data', '--out', '--model', '--adapter', '--rank', '--alpha', '--lr', '--max-steps', '--batch-size',
+                '--grad-accum', '--ckpt-every', '--val-every', '--seed', '--resume', '--mixed-precision'):
         assert opt in h, opt
-    p = run([sys.executable, '-m', 'mi_nb.cli', 'finetune', '--model', str(tmp_path / 'nope'), '--data', str(tmp_path), '--out',
-             str(tmp_path / 'o')], check=False)
+    p = run([sys.executable, '-m', 'mi_nb.cli', 'finetune', '--model', str(tmp_path / 'nope'),
+             '--data', str(tmp_path), '--out', str(tmp_path / 'o')], check=False)
     assert p.returncode != 0 and 'no diffusers pipeline' in p.stderr and 'Traceback' not in p.stderr
 
-@pytest.mark.skipif(not (ROOT / 'mi_nb' / 'lab' / 'weights' / 'model_index.json').exists(), reason='lab weights not shipped yet')
+@pytest.mark.skipif(not (ROOT / 'mi_nb' / 'lab' / 'weights' / 'model_index.json').exists(),
+                    reason='lab weights not shipped yet')
 def test_default_model_is_the_lab_model(lab, tmp_path):
     _, data = lab
-    run([sys.executable, '-m', 'mi_nb.cli', 'finetune', '--data', str(data), '--out', str(tmp_path / 'o'), *FAST, '--max-steps', '2',
-         '--ckpt-every', '1'])
+    run([sys.executable, '-m', 'mi_nb.cli', 'finetune', '--data', str(data), '--out', str(tmp_path / 'o'), *FAST,
+         '--max-steps', '2', '--ckpt-every', '1'])
     res = json.loads((tmp_path / 'o' / 'finetune.json').read_text())
-    assert res['base_model'] == 'mi_nb lab model (embedded)' and res['config']['grad_accum'] == 1  # the lab preset (the reference accumulates 50)
+    # the lab preset (the reference accumulates 50)
+    assert res['base_model'] == 'mi_nb lab model (embedded)' and res['config']['grad_accum'] == 1
 
 def test_rounds_cli_builds_with_the_previous_adapter_and_resumes(lab, tmp_path):
-    "`--rounds 2`: round 2's set comes from the round-1 model; a run killed in round 2 resumes to the same final adapter."
+    """`--rounds 2`: round 2's set comes from the round-1 model; a run killed in round 2 resumes to the same final
+    adapter."""
     from mi_nb.build_set import build_set, BuildConfig, records
     from mi_nb.lab.model import load_pipeline
     from mi_nb.lab.world import lab_prompts
@@ -151,13 +167,15 @@ def test_rounds_cli_builds_with_the_previous_adapter_and_resumes(lab, tmp_path):
     model, _ = lab
     first = tmp_path / 'set-1'
     build_set(load_pipeline(model), lab_prompts('train')[::60], first,
-              BuildConfig(candidates=2, keep=1, num_inference_steps=4, guidance_scale=5.0, seed=0), 4, model_id='tiny', progress=False)
+              BuildConfig(candidates=2, keep=1, num_inference_steps=4, guidance_scale=5.0, seed=0), 4,
+              model_id='tiny', progress=False)
     args = ['--rounds', '2', '--max-steps', '4', '--ckpt-every', '2']
     p = run(_cli(model, first, tmp_path / 'a', *args))
     assert 'round 1: selected update' in p.stdout and 'round 2:' in p.stdout
     a = tmp_path / 'a'
     r1, r2 = records(first), records(a / 'round-2' / 'set')
-    assert [r['prompt'] for r in r1] == [r['prompt'] for r in r2] and [r['seeds'] for r in r1] != [r['seeds'] for r in r2]
+    assert ([r['prompt'] for r in r1] == [r['prompt'] for r in r2]
+            and [r['seeds'] for r in r1] != [r['seeds'] for r in r2])
     info = json.loads((a / 'mitune.json').read_text())
     assert info['rounds'] == 2 and [r['round'] for r in info['results']] == [1, 2]
     # an interrupted copy: round 1 finished, round 2's set half built and its training not started

@@ -43,5 +43,6 @@ def test_no_deleted_model_id_and_no_huggingface_cli():
     "No SD-2.x id of Stability AI's (deleted from the Hub) as a string in code; `huggingface-cli` nowhere (prose too)."
     deleted = re.compile(r"""['"]stabilityai/stable-diffusion-2[-\w.]*['"]""")
     hits = [f'{f.relative_to(ROOT)}: {m}' for f in CHECKED if f.is_file()
-            for m in deleted.findall(f.read_text(errors='ignore')) + re.findall('huggingface-cli', f.read_text(errors='ignore'))]
+            for m in deleted.findall(f.read_text(errors='ignore'))
+            + re.findall('huggingface-cli', f.read_text(errors='ignore'))]
     assert not hits, hits

@@ -27,8 +27,10 @@ def test_lab_quick_end_to_end(tmp_path):
     assert any(f.stat().st_size > 0 for f in (out / 'adapter').rglob('*.safetensors'))  # the tuned weights, any preset
     assert '| split | category | base | MI-TUNE |' in p.stdout
     assert '--quick: a smoke test' in p.stdout and 'A smoke test, not a result' in p.stdout and '[+' not in p.stdout
-    ends = [l.split(':')[0] for l in p.stderr.splitlines() if '100%|' in l]  # each progress bar's end once, named by its stage
-    assert ends == ['base test', 'base test_unseen', 'build-set', 'finetune', 'tuned test', 'tuned test_unseen'], p.stderr
+    # each progress bar's end once, named by its stage
+    ends = [l.split(':')[0] for l in p.stderr.splitlines() if '100%|' in l]
+    assert ends == ['base test', 'base test_unseen', 'build-set', 'finetune',
+                    'tuned test', 'tuned test_unseen'], p.stderr
 
 def test_lab_quick_two_rounds(tmp_path):
     "`mi-nb lab --quick --rounds 2`: round 2 builds its own set with the round-1 adapter; the report says so."

@@ -15,7 +15,8 @@ def tree(d):
 @pytest.fixture(scope='module')
 def model(tmp_path_factory):
     d = tmp_path_factory.mktemp('model')
-    run([sys.executable, '-c', f'from mi_nb.fixtures import tiny_sd_pipeline\ntiny_sd_pipeline().save_pretrained({str(d)!r})'])
+    run([sys.executable, '-c',
+         f'from mi_nb.fixtures import tiny_sd_pipeline\ntiny_sd_pipeline().save_pretrained({str(d)!r})'])
     return d
 
 @pytest.fixture(scope='module')
@@ -30,7 +31,8 @@ def _killed_build(model, out: Path) -> None:
     p = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, 'OMP_NUM_THREADS': '1', 'HF_HUB_OFFLINE': '1', **STALE},
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t0 = time.time()
-    while p.poll() is None and len(list((out / 'records').glob('*.json'))) < 2 and time.time() - t0 < 180: time.sleep(0.02)
+    while p.poll() is None and len(list((out / 'records').glob('*.json'))) < 2 and time.time() - t0 < 180:
+        time.sleep(0.02)
     p.send_signal(signal.SIGKILL); p.wait()
     assert (out / '.lock').exists() and 0 < len(list((out / 'records').glob('*.json'))) < 6
 

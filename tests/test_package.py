@@ -1,4 +1,5 @@
-"The package as users get it: `python -m build` (sdist, then the wheel built from it), the wheel installed into a fresh virtual environment, without nbdev."
+"""The package as users get it: `python -m build` (sdist, then the wheel built from it), the wheel installed into a
+fresh virtual environment, without nbdev."""
 import shutil, sys, tarfile, zipfile
 from pathlib import Path
 from conftest import run, ROOT
@@ -7,7 +8,8 @@ IGNORE = shutil.ignore_patterns('.git', '.venv', 'runs', '_docs_preview', '_proc
                                 '__pycache__', '.pytest_cache', '.src', '.whl')
 
 def test_sdist_and_wheel_in_fresh_venv(tmp_path):
-    src = tmp_path / 'src'; shutil.copytree(ROOT, src, ignore=IGNORE)  # build a copy: nothing is written into the checkout
+    # build a copy: nothing is written into the checkout
+    src = tmp_path / 'src'; shutil.copytree(ROOT, src, ignore=IGNORE)
     # python -m build makes the sdist, then builds the wheel *from the sdist*: the wheel can only carry the lab
     # weights if the sdist does
     run([sys.executable, '-m', 'build', '--no-isolation', '--outdir', str(tmp_path / 'dist'), str(src)], timeout=900)
@@ -15,7 +17,8 @@ def test_sdist_and_wheel_in_fresh_venv(tmp_path):
     cfg = configparser.ConfigParser(); cfg.read(ROOT / 'settings.ini'); version = cfg['DEFAULT']['version']
     sdist = tmp_path / 'dist' / f'mi_nb-{version}.tar.gz'
     members = tarfile.open(sdist).getnames()
-    for f in ('settings.ini', 'setup.py', 'LICENSE', 'README.md', 'CHANGELOG.md', 'mi_nb/lab/weights/tokenizer/vocab.json',
+    for f in ('settings.ini', 'setup.py', 'LICENSE', 'README.md', 'CHANGELOG.md',
+              'mi_nb/lab/weights/tokenizer/vocab.json',
               'mi_nb/lab/weights/tokenizer/merges.txt', 'mi_nb/lab/weights/unet/diffusion_pytorch_model.safetensors'):
         assert f'mi_nb-{version}/{f}' in members, f
     whl = next((tmp_path / 'dist').glob(f'mi_nb-{version}-*.whl'))
@@ -27,7 +30,8 @@ def test_sdist_and_wheel_in_fresh_venv(tmp_path):
     py, pip = venv / 'bin' / 'python', [str(venv / 'bin' / 'python'), '-m', 'pip', 'install', '-q']
     run(pip + ['torch==2.13.0'], timeout=900)
     run(pip + [str(whl)], timeout=900)
-    p = run([str(py), '-c', 'import importlib.util, sys; sys.exit(importlib.util.find_spec("nbdev") is not None)'], check=False)
+    p = run([str(py), '-c', 'import importlib.util, sys; sys.exit(importlib.util.find_spec("nbdev") is not None)'],
+            check=False)
     assert p.returncode == 0, 'nbdev must not be a runtime dependency'
     code = ('import pkgutil, importlib, mi_nb\n'
             'mods = [m.name for m in pkgutil.walk_packages(mi_nb.__path__, "mi_nb.")]\n'

@@ -19,7 +19,8 @@ from conftest import run
 @pytest.mark.skipif(os.environ.get('MI_NB_SLOW') != '1', reason='slow (about 4 minutes, 9 GiB): MI_NB_SLOW=1 to run it')
 def test_chapter_30_on_sd21_real_architecture():
     t0 = time.time()
-    p = run(['nbdev_test', '--flags', 'slow', '--path', 'nbs/30_sd21.ipynb'], env={'OMP_NUM_THREADS': '1'}, timeout=7200)
+    p = run(['nbdev_test', '--flags', 'slow', '--path', 'nbs/30_sd21.ipynb'], env={'OMP_NUM_THREADS': '1'},
+            timeout=7200)
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
     print(f'chapter 30, MODE arch: {time.time() - t0:.0f} s, peak RSS {rss:.1f} GiB')
     assert 'Success' in p.stdout + p.stderr

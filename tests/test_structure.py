@@ -35,7 +35,8 @@ def test_generic_layers_never_import_the_lab():
             assert not later, f'mi_nb/{name}.py imports a higher layer: {imp}'
 
 def test_only_the_labs_command_line_uses_the_command_line():
-    "The lab's commands (lab/cli.py) build on the argument types; no other lab module does, and none imports `mi_nb.cli`."
+    """The lab's commands (lab/cli.py) build on the argument types; no other lab module does, and none imports
+    `mi_nb.cli`."""
     for f in sorted((PKG / 'lab').glob('*.py')):
         for imp in _imports(f, 'mi_nb.lab'):
             assert not imp.startswith(('mi_nb.cli', 'mi_nb.fixtures')), f'mi_nb/lab/{f.name} imports {imp}'
@@ -177,7 +178,8 @@ def test_top_level_api():
     assert text.splitlines()[0] == f'__version__ = "{cfg["DEFAULT"]["version"]}"'
     assert set(mi_nb.__all__) == set(mi_nb._API) and set(mi_nb.__all__) <= set(dir(mi_nb))
     for name, module in mi_nb._API.items():
-        assert module in GENERIC, f'{name} comes from mi_nb.{module}, not a generic module'  # `import mi_nb` stays generic
+        # `import mi_nb` stays generic
+        assert module in GENERIC, f'{name} comes from mi_nb.{module}, not a generic module'
         assert getattr(mi_nb, name) is getattr(importlib.import_module(f'mi_nb.{module}'), name)
         assert getattr(mi_nb, name).__name__ == name
     above = ('mi_nb.lab', 'mi_nb.cli', 'mi_nb.fixtures')
@@ -201,8 +203,9 @@ def test_importing_the_package_is_light():
     assert _fresh(LIGHT.format(code='import mi_nb\nmi_nb.SynthSet')) != 'light'  # and the names do load
 
 def test_public_names_do_not_depend_on_import_order():
-    """`build_set`, `finetune` and `mitune` name both a module and the function it defines: `from mi_nb import build_set`
-    gives the function even after the module was imported by its full name, which still gives the module."""
+    """`build_set`, `finetune` and `mitune` name both a module and the function it defines:
+    `from mi_nb import build_set` gives the function even after the module was imported by its full name, which still
+    gives the module."""
     code = ('import importlib, types\n'
             'from mi_nb.build_set import BuildConfig\n'
             'import mi_nb.finetune\n'

@@ -18,12 +18,15 @@ SKIP = ('results.json', 'settings.json')  # remade by the continued comparison, 
 
 
 def copy_seed(src: Path, dst: Path) -> None:
-    "Copy seed folder `src` to `dst` without the trained methods' evaluations; re-point the fine-tuning runs at the copied sets."
-    if not (src / 'settings.json').exists(): sys.exit(f'{src} is not a seed folder of `mi-nb lab compare` (no settings.json)')
+    """Copy seed folder `src` to `dst` without the trained methods' evaluations; re-point the fine-tuning runs at the
+    copied sets."""
+    if not (src / 'settings.json').exists():
+        sys.exit(f'{src} is not a seed folder of `mi-nb lab compare` (no settings.json)')
     if dst.exists(): sys.exit(f'{dst} exists already: give another destination')
     tmp = dst.with_name(f'.tmp-{dst.name}')
     shutil.rmtree(tmp, ignore_errors=True)
-    skip = lambda d, names: [n for n in names if Path(d) == src and (n in SKIP or (n.startswith('eval-') and n != 'eval-base.json'))]
+    skip = lambda d, names: [n for n in names if Path(d) == src
+                             and (n in SKIP or (n.startswith('eval-') and n != 'eval-base.json'))]
     shutil.copytree(src, tmp, ignore=skip)
     for f in sorted((tmp / 'adapters').glob('*/run.json')):
         run = json.loads(f.read_text())

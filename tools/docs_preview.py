@@ -75,7 +75,8 @@ def _process_one(src: str, dst: str, meta: str):
         except BaseException as e:  # noqa: BLE001 - report whatever broke, nbdev wraps the cell's error
             msg = f'{type(e).__name__}: {e}'
             if e.__cause__ is not None:
-                msg += '\ncaused by: ' + ''.join(traceback.format_exception_only(type(e.__cause__), e.__cause__)).strip()
+                msg += '\ncaused by: ' + ''.join(
+                    traceback.format_exception_only(type(e.__cause__), e.__cause__)).strip()
             res['error'] = msg
             Path(dst).unlink(missing_ok=True)
     res['warnings'] = sorted({str(w.message).strip() for w in ws if 'Found cells containing imports' in str(w.message)})
@@ -244,7 +245,8 @@ body {{ margin: 0; }}
 body > main {{ margin-left: {SIDEBAR_W}px; max-width: 1000px; padding: 8px 24px; }}
 #title-block-header h1.title {{ font: 600 2.2em sans-serif; margin: 0.4em 0 0.2em; }}
 #title-block-header .description {{ font: 1.15em sans-serif; color: #555; margin-bottom: 1.2em; }}
-.callout, [class*="callout-"] {{ border-left: 4px solid #2780e3; padding: 4px 12px; margin: 8px 0; background: #f5f9fe; }}
+.callout, [class*="callout-"] {{ border-left: 4px solid #2780e3; padding: 4px 12px; margin: 8px 0; \
+background: #f5f9fe; }}
 """
 
 _JS = """
@@ -292,7 +294,8 @@ def render(pages: list[dict], site: Path, cfg, navbar: list[dict]):
         for s in soup.find_all(['script', 'link']):   # offline: no CDN (require.js, mermaid); MathJax from Debian
             u = s.get('src') or (s.get('href') if s.name == 'link' else None) or ''
             if re.match(r'^(https?:)?//', u):
-                if 'mathjax' in u.lower() and MATHJAX.exists(): s['src'] = MATHJAX.as_uri() + '?config=TeX-AMS_CHTML-full'
+                if 'mathjax' in u.lower() and MATHJAX.exists():
+                    s['src'] = MATHJAX.as_uri() + '?config=TeX-AMS_CHTML-full'
                 else: s.decompose()
         head = soup.head
         if (site/'styles.css').exists(): head.append(soup.new_tag('link', rel='stylesheet', href='styles.css'))
@@ -428,7 +431,8 @@ def check_page(p: dict, site: Path, shots: Path, chrome: str, cfg, all_outs: set
     if not dom.html or dom.html.get('data-preview-ready') != '1':
         fail.append(f'page did not finish loading in chromium (exit {r.returncode})')
         return
-    for s in json.loads(dom.html.get('data-broken-images', '[]')): fail.append(f'image not decoded by browser: {s[:80]}')
+    for s in json.loads(dom.html.get('data-broken-images', '[]')):
+        fail.append(f'image not decoded by browser: {s[:80]}')
     shown = dom.find(id='preview-innertext').get_text() if dom.find(id='preview-innertext') else ''
     p['visible_chars'] = len(''.join(shown.split()))
     if p['visible_chars'] < MIN_TEXT: fail.append(f'empty page: {p["visible_chars"]} visible characters')
@@ -454,12 +458,14 @@ def check_config(cfg) -> tuple[list[dict], list[str]]:
             h = it.get('href', '')
             if not h: continue
             ok = not _local(h) or (nbs_path/h.split('#')[0]).exists()
-            if not ok: probs.append(f'_quarto.yml navbar "{it.get("text", h)}" links to {h}, which is not in {nbs_path.name}/')
+            if not ok:
+                probs.append(f'_quarto.yml navbar "{it.get("text", h)}" links to {h}, which is not in {nbs_path.name}/')
             nav.append({'text': it.get('text') or it.get('icon') or h, 'href': h, 'ok': ok, 'target': h})
     css = ((y.get('format', {}) or {}).get('html', {}) or {}).get('css')
     for c in ([css] if isinstance(css, str) else css or []):
         if not (nbs_path/c).exists(): probs.append(f'_quarto.yml format.html.css {c} is not in {nbs_path.name}/')
-    if not (nbs_path/cfg.get('readme_nb', 'index.ipynb')).exists(): probs.append('settings.ini readme_nb does not exist')
+    if not (nbs_path/cfg.get('readme_nb', 'index.ipynb')).exists():
+        probs.append('settings.ini readme_nb does not exist')
     return nav, probs
 
 
@@ -479,11 +485,13 @@ def _pages(cfg):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('notebooks', nargs='*', help='only these notebooks (names in nbs/); default all')
     ap.add_argument('--check', action='store_true', help='screenshot and check every page in headless Chromium')
     ap.add_argument('--out', default=str(ROOT/'_docs_preview'), help='output folder (default _docs_preview/)')
-    ap.add_argument('--cache', help='folder for the processed notebooks, reused when nothing changed (default OUT/_proc)')
+    ap.add_argument('--cache',
+                    help='folder for the processed notebooks, reused when nothing changed (default OUT/_proc)')
     ap.add_argument('--force', action='store_true', help='reprocess every notebook (ignore the cache)')
     ap.add_argument('--workers', type=int, default=min(4, os.cpu_count() or 1), help='notebooks processed at once')
     ap.add_argument('--timeout', type=int, default=600, help='seconds allowed to process one notebook')
@@ -559,11 +567,13 @@ def main(argv=None) -> int:
         lines += [f'     x {f}'.replace('\n', '\n       ') for f in fails]
         lines += [f'     - note: {n}' for n in dict.fromkeys(p.get('notes', []))]
         lines += [f'     - nbdev warning: cell with imports and other code executed by the docs build: '
-                  f'{w.split("---")[1].strip().splitlines()[0][:70] if "---" in w else w[:70]!r}' for w in p['warnings']]
+                  f'{w.split("---")[1].strip().splitlines()[0][:70] if "---" in w else w[:70]!r}'
+                  for w in p['warnings']]
     for c in cfg_probs: lines.append(f'FAIL config: {c}')
     ok = bad == 0 and not cfg_probs
     summary = (f"{len(pages) - bad} pages passed, {bad} failed, {len(cfg_probs)} config problems; "
-               f"process {t_proc:.0f}s, render {t_render:.0f}s, check {t_check:.0f}s, total {time.time() - t_start:.0f}s"
+               f"process {t_proc:.0f}s, render {t_render:.0f}s, check {t_check:.0f}s, "
+               f"total {time.time() - t_start:.0f}s"
                + ('' if a.check else ' (not checked: add --check)'))
     report = '\n'.join(lines + [summary, f'preview: {site/"index.html"}'])
     print('== report'); print(report)

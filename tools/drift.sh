@@ -11,7 +11,8 @@ nbdev_clean
 python tools/readme.py
 after=$(state | md5sum)
 if [ "$before" != "$after" ]; then
-  echo "DRIFT: nbdev_export, nbdev_clean or tools/readme.py changed files (the library, the notebooks or README.md had drifted):"
+  echo "DRIFT: nbdev_export, nbdev_clean or tools/readme.py changed files" \
+    "(the library, the notebooks or README.md had drifted):"
   git status --porcelain=v1 -uall
   exit 1
 fi

@@ -11,11 +11,12 @@
 #               each seed (chapter 13): a GPU's record is a comparison of its own (a row drawn on a CPU does not come
 #               out the same, so merging the two is refused); it replaces nbs/results/compare/, it does not join it.
 #
-# The seeds run in runs/gpu-compare, inside the checkout: a device machine that is still warm keeps it between calls, so a
-# call stopped by BUDGET (seconds, default 520, under the tool's 600) is continued by the same call made again at once
-# (every step of the comparison is cached; a fine-tuning resumes from its last checkpoint). ARGS replaces the recipe,
-# SEEDS the seeds. The device machine has torch, transformers, peft, accelerate, pandas and matplotlib but no diffusers
-# (carried as a wheel) and no network. MICRO=1 runs it at toy sizes (--quick) on the CPU, to test it before spending device time.
+# The seeds run in runs/gpu-compare, inside the checkout: a device machine that is still warm keeps it between calls,
+# so a call stopped by BUDGET (seconds, default 520, under the tool's 600) is continued by the same call made again at
+# once (every step of the comparison is cached; a fine-tuning resumes from its last checkpoint). ARGS replaces the
+# recipe, SEEDS the seeds. The device machine has torch, transformers, peft, accelerate, pandas and matplotlib but no
+# diffusers (carried as a wheel) and no network. MICRO=1 runs it at toy sizes (--quick) on the CPU, to test it before
+# spending device time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-runs/gpu-compare-out}
@@ -33,7 +34,8 @@ else
   export PYTHONPATH=$PWD
 fi
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 OMP_NUM_THREADS=${OMP_NUM_THREADS:-4}
-python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu')"
+python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(),
+  torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu')"
 t0=$SECONDS
 pids=()
 for s in $SEEDS; do
@@ -45,12 +47,14 @@ for p in "${pids[@]}"; do wait "$p" || status=$?; done
 echo "seeds: $((SECONDS - t0)) s, exit status $status (124: stopped by BUDGET; make the same call again to continue)"
 for s in $SEEDS; do
   [ -f "$RUN/seed-$s/timings.json" ] && cp "$RUN/seed-$s/timings.json" "$OUT/timings-$s.json"
-  echo "seed $s: $(ls "$RUN/seed-$s" 2>/dev/null | grep -c '^eval-') evaluations done$([ -f "$RUN/seed-$s/results.json" ] && echo ', finished')"
+  echo "seed $s: $(ls "$RUN/seed-$s" 2>/dev/null | grep -c '^eval-') evaluations done$(
+    [ -f "$RUN/seed-$s/results.json" ] && echo ', finished')"
 done
 if [ "$status" = 0 ]; then
   # shellcheck disable=SC2086
   python3 -m mi_nb.cli lab compare --out "$RUN" --seeds $SEEDS "${EXTRA[@]}" 2>&1 | grep -v -i warn | tail -40
-  mkdir -p "$OUT/compare" && cp "$RUN/compare.json" "$RUN/table.md" "$RUN/table.png" "$RUN/gain_share.png" "$OUT/compare/"
+  mkdir -p "$OUT/compare" && cp "$RUN/compare.json" "$RUN/table.md" "$RUN/table.png" "$RUN/gain_share.png" \
+    "$OUT/compare/"
   for s in $SEEDS; do mkdir -p "$OUT/compare/seed-$s" && cp "$RUN/seed-$s/results.json" "$OUT/compare/seed-$s/"; done
 fi
 nvidia-smi --query-gpu=name,memory.used --format=csv 2>/dev/null || true

@@ -21,7 +21,8 @@ def sizes(tiny: bool) -> dict:
 def build_pipeline(family: str, tiny: bool, device: str, dtype):
     "A random-weight pipeline: the tiny fixture, or the real architecture built on `device` in `dtype`."
     from mi_nb.fixtures import tiny_sd_pipeline, tiny_sdxl_pipeline, tiny_sd3_pipeline, real_architecture
-    if tiny: return {'sd': tiny_sd_pipeline, 'sdxl': tiny_sdxl_pipeline, 'sd3': tiny_sd3_pipeline}[family](max_length=77)
+    if tiny:
+        return {'sd': tiny_sd_pipeline, 'sdxl': tiny_sdxl_pipeline, 'sd3': tiny_sd3_pipeline}[family](max_length=77)
     return real_architecture(family, device=device, dtype=dtype)
 
 
@@ -37,7 +38,8 @@ class Meter:
         out = fn()
         if cuda: torch.cuda.synchronize()
         row = dict(family=self.family, setting=self.setting, stage=stage, work=work,
-                   seconds=round(time.perf_counter() - t0, 2), estimate_s=None if estimate is None else round(estimate, 2),
+                   seconds=round(time.perf_counter() - t0, 2),
+                   estimate_s=None if estimate is None else round(estimate, 2),
                    peak_gib=round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda else None)
         self.rows.append(row); print(json.dumps(row), flush=True)
         return out
@@ -50,7 +52,8 @@ def stage_estimate(family: str, g, images: int, steps: int) -> float:
 
 
 def run_stages(pipe, family: str, g, plan, n: dict, work: Path, meter: Meter) -> None:
-    "The tutorial's stages on `pipe`: first prompts' set, decoding, evaluation with scoring, fine-tuning, load_lora_weights."
+    """The tutorial's stages on `pipe`: first prompts' set, decoding, evaluation with scoring, fine-tuning,
+    load_lora_weights."""
     from diffusers import DDPMScheduler, DDIMScheduler
     from mi_nb.build_set import BuildConfig, build_set, decode_latents
     from mi_nb.core import load_tensors
@@ -127,7 +130,8 @@ def family_run(family: str, tiny: bool, rows: list) -> None:
     if cuda:
         torch.cuda.empty_cache()
         torch.cuda.set_per_process_memory_fraction(T4_GIB * 2**30 / torch.cuda.get_device_properties(0).total_memory)
-    try: setting_run(family, 't4-cap', pipe, replace(t4, tflops=native.tflops, rate_source=native.rate_source), tiny, rows)
+    try: setting_run(family, 't4-cap', pipe, replace(t4, tflops=native.tflops, rate_source=native.rate_source),
+                     tiny, rows)
     finally:
         if cuda: torch.cuda.set_per_process_memory_fraction(1.0)
         del pipe
@@ -137,7 +141,8 @@ def family_run(family: str, tiny: bool, rows: list) -> None:
 def markdown(rows: list, device: str) -> str:
     "The rows as a markdown table, with the device named."
     lines = [f'# Stages of the tutorials on random-weight real architectures\n\ndevice: {device}\n',
-             '| family | setting | stage | work | seconds | plan estimate (s) | peak GiB |', '|---|---|---|---|---|---|---|']
+             '| family | setting | stage | work | seconds | plan estimate (s) | peak GiB |',
+             '|---|---|---|---|---|---|---|']
     fmt = lambda v: '-' if v is None else str(v)
     lines += [f"| {r['family']} | {r['setting']} | {r['stage']} | {r['work']} | {fmt(r['seconds'])} | "
               f"{fmt(r['estimate_s'])} | {fmt(r['peak_gib'])} |" for r in rows]

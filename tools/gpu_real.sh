@@ -24,7 +24,8 @@ else
   export PYTHONPATH=$PWD
 fi
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
-python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu')"
+python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(),
+  torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu')"
 ARGS=(--out "$OUT" --families "${FAMILIES:-sd,sdxl,sd3}")
 if [ "${TINY:-0}" = 1 ]; then ARGS+=(--tiny); fi
 python3 tools/gpu_real.py "${ARGS[@]}" "$@" 2>&1 | tee "$OUT/gpu_real.log"

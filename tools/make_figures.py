@@ -3,8 +3,8 @@
     python tools/make_figures.py      # writes nbs/images/lab_overview.png (seed 0)
 
 lab_overview.png: for 8 test prompts, 4 ground-truth renders of the lab world (left) and 4 samples of the shipped lab
-model (right, DDIM 25 steps, guidance 5, per-image seeds derive_seed(0, prompt, i)), framed green where the oracle judges
-the image correct, red where not.
+model (right, DDIM 25 steps, guidance 5, per-image seeds derive_seed(0, prompt, i)), framed green where the oracle
+judges the image correct, red where not.
 """
 from pathlib import Path
 import numpy as np
@@ -22,7 +22,8 @@ def main(seed: int = 0, out=Path(__file__).resolve().parent.parent / 'nbs' / 'im
     s, pad, tw, gap = 64, 3, 250, 16
     W = tw + 8 * (s + 2 * pad) + gap
     g = Image.new('RGB', (W, 18 + len(prompts) * (s + 2 * pad)), 'white'); d = ImageDraw.Draw(g)
-    d.text((tw, 3), 'the world (renders)', fill='black'); d.text((tw + 4 * (s + 2 * pad) + gap, 3), 'the shipped lab model', fill='black')
+    d.text((tw, 3), 'the world (renders)', fill='black')
+    d.text((tw + 4 * (s + 2 * pad) + gap, 3), 'the shipped lab model', fill='black')
     for r, p in enumerate(prompts):
         y = 18 + r * (s + 2 * pad); d.text((4, y + s // 2 - 4), p, fill='black')
         for c in range(8):

@@ -40,7 +40,8 @@ if [ "${FORCE:-0}" != 1 ] && awk -v l="$load" 'BEGIN { exit !(l > 0.5) }'; then
 fi
 t0=$SECONDS
 sets=()  # the settings of the figures being measured
-for kv in threads.repeats=3 throughput.model=sd21-small throughput.px=128 throughput.steps=10 throughput.dtypes=fp32,bf16; do
+for kv in threads.repeats=3 throughput.model=sd21-small throughput.px=128 throughput.steps=10 \
+          throughput.dtypes=fp32,bf16; do
   [[ " ${figs[*]} " == *" ${kv%%.*} "* ]] && sets+=("$kv")
 done
 bench=()  # the figures of mi_nb.bench; command1 is the threads figure run on the whole of command 1

@@ -10,7 +10,8 @@
 # RESULTS for where the results go. FROM continues an earlier comparison's seeds to more updates without training again
 # what they trained (tools/continue_compare.py; the lab's learning rate is constant, so the continued runs end where
 # longer runs from the start end; ARGS as FROM's but for --finetune-steps):
-#   ARGS="--finetune-steps 4000" FROM=runs/compare RUN=runs/compare-4k RESULTS=nbs/results/compare-4k bash tools/record_compare.sh
+#   ARGS="--finetune-steps 4000" FROM=runs/compare RUN=runs/compare-4k RESULTS=nbs/results/compare-4k \
+#     bash tools/record_compare.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-0 1 2}
@@ -21,7 +22,9 @@ export OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1
 mkdir -p "$(dirname "$RUN")"
 pids=()
 for s in $SEEDS; do
-  if [ -n "${FROM:-}" ] && [ ! -e "$RUN/seed-$s" ]; then python tools/continue_compare.py "$FROM" "$RUN" --seeds "$s"; fi
+  if [ -n "${FROM:-}" ] && [ ! -e "$RUN/seed-$s" ]; then
+    python tools/continue_compare.py "$FROM" "$RUN" --seeds "$s"
+  fi
   mi-nb lab compare --out "$RUN" --seeds "$s" "${EXTRA[@]}" --record "$RESULTS" > "$RUN-seed-$s.log" 2>&1 &
   pids+=($!)
 done

@@ -8,7 +8,8 @@
 # Extra flags for nbdev_test: NBDEV_FLAGS="slow" bash tools/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PYTHONHASHSEED=0 OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PYTHONHASHSEED=0 \
+  OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 echo "== drift: nbdev_export / nbdev_clean / README"
@@ -29,7 +30,8 @@ export -f run_nb
 xargs -P 2 -I{} bash -c 'run_nb "$@"' _ {} "$tmp" < "$tmp/nbs"
 nb_pass=0; nb_fail=0
 while read -r nb; do  # a notebook without a "pass" status (failed, or never ran) counts as failed
-  if [ "$(cat "$tmp/$(echo "$nb" | tr '/' '_').status" 2>/dev/null)" = pass ]; then nb_pass=$((nb_pass + 1)); else nb_fail=$((nb_fail + 1)); fi
+  if [ "$(cat "$tmp/$(echo "$nb" | tr '/' '_').status" 2>/dev/null)" = pass ]; then nb_pass=$((nb_pass + 1))
+  else nb_fail=$((nb_fail + 1)); fi
 done < "$tmp/nbs"
 
 echo "== pytest tests/"
