@@ -278,24 +278,29 @@ def _line_lengths():
     return m
 
 def test_lines_within_120_columns():
-    """Every line of the library (mi_nb/**/*.py but _modidx.py) and of the notebooks' exported cells within 120
-    columns, but the two nbdev writes itself: a module's docstring (its notebook's `>` summary) and `__all__ = [`."""
+    """Every line of the library (mi_nb/**/*.py but _modidx.py), of the scripts (tests/, tools/ and experiments/: *.py
+    and *.sh) and of the notebooks' exported cells within 120 columns, but the two nbdev writes itself into the library:
+    a module's docstring (its notebook's `>` summary) and `__all__ = [`."""
     ll = _line_lengths()
     assert ll.LIMIT == 120
     over = ll.over_limit(ROOT)
     assert not over, f'{len(over)} lines over 120 columns (python tools/line_lengths.py --check): {over[:20]}'
 
 def test_the_line_check_sees_long_lines(tmp_path):
-    "The check flags a long library line and a long exported line, and nothing in unexported cells or nbdev's headers."
+    """The check flags a long library line, long script lines (nbdev's headers are no exception there) and a long
+    exported line, and nothing in unexported cells or nbdev's headers."""
     long = 'x = ' + '1 + ' * 30 + '1'
-    (tmp_path / 'mi_nb').mkdir(); (tmp_path / 'nbs').mkdir()
-    head = '"""' + 'a summary ' * 20 + '"""\n__all__ = [' + "'n', " * 19 + ']\n'  # 206 and 126 columns
+    for d in ('mi_nb', 'nbs', 'tests', 'tools'): (tmp_path / d).mkdir()
+    head = '"""' + 'a summary ' * 20 + '"""\n__all__ = [' + "'nn', " * 19 + ']\n'  # 206 and 126 columns
     (tmp_path / 'mi_nb' / 'm.py').write_text(head + long + '\n')
     (tmp_path / 'mi_nb' / '_modidx.py').write_text(long)
+    (tmp_path / 'tests' / 't.py').write_text(head)
+    (tmp_path / 'tools' / 't.sh').write_text('#!/usr/bin/env bash\n' + long + '\n')
     cells = [dict(cell_type='code', source=['#| export\n', 'y = 1\n', long]), dict(cell_type='code', source=[long])]
     (tmp_path / 'nbs' / 'n.ipynb').write_text(json.dumps(dict(cells=cells)))
     n = len(long)
-    assert _line_lengths().over_limit(tmp_path) == [f'mi_nb/m.py:3: {n}', f'nbs/n.ipynb: exported line 3: {n}']
+    assert _line_lengths().over_limit(tmp_path) == [f'mi_nb/m.py:3: {n}', 'tests/t.py:1: 206', 'tests/t.py:2: 126',
+                                                    f'tools/t.sh:2: {n}', f'nbs/n.ipynb: exported line 3: {n}']
 
 def test_the_command_line_module_stays_small():
     "mi_nb/cli.py under 300 lines (a line count: the line check above keeps it from being met by packing lines)."

@@ -1,14 +1,14 @@
-"""Line lengths of the library (mi_nb/**/*.py but _modidx.py) and of the notebooks' exported cells: per file, the
-lines, the mean length of the non-blank ones, how many exceed the limit and the longest. The limit is 120 columns;
-the reports aim at about 100.
+"""Line lengths of the library (mi_nb/**/*.py but _modidx.py), of the scripts (tests/*.py, tools/*.py and *.sh,
+experiments/*.py and *.sh) and of the notebooks' exported cells: per file, the lines, the mean length of the non-blank
+ones, how many exceed the limit and the longest. The limit is 120 columns; the reports aim at about 100.
 
     python tools/line_lengths.py            # the table (exits 0)
     python tools/line_lengths.py --check    # exits 1 when a line is over the limit, and lists them
 
 The table counts every line. The limit applies to every line but the two kinds nbdev writes itself, not from an
 exported cell (`nbdev_header`): a module's docstring, which is its notebook's `> ` summary, and the first line of
-`__all__`, which nbdev wraps at 120 columns before putting `__all__ = ` in front. tests/test_structure.py holds the
-library and the notebooks to it (`over_limit`).
+`__all__`, which nbdev wraps at 120 columns before putting `__all__ = ` in front (the scripts have neither).
+tests/test_structure.py holds the library, the scripts and the notebooks to it (`over_limit`).
 """
 import argparse, json, re, sys
 from pathlib import Path
@@ -17,10 +17,16 @@ ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 120
 NBDEV_WRAP = 120  # the width nbdev 2 wraps `__all__` at (ModuleMaker.make)
 EXPORT = re.compile(r'^#\|\s*exports?\b', re.M)
+SCRIPTS = ('tests/*.py', 'tools/*.py', 'tools/*.sh', 'experiments/*.py', 'experiments/*.sh')
 
 
 def library_lines(path: Path) -> list:
     return path.read_text().splitlines()
+
+
+def scripts(root: Path = ROOT) -> list:
+    "The tests, tools and experiments (`SCRIPTS`): written by hand, every line of them is held to the limit."
+    return [p for g in SCRIPTS for p in sorted(root.glob(g))]
 
 
 def exported_lines(nb: Path) -> list:
@@ -37,10 +43,13 @@ def nbdev_header(line: str, n: int) -> bool:
 
 
 def over_limit(root: Path = ROOT, limit: int = LIMIT) -> list:
-    "'place: length' of each line over `limit` in the library and the notebooks' exported cells, nbdev's headers aside."
+    """'place: length' of each line over `limit` in the library, the scripts and the notebooks' exported cells, nbdev's
+    headers aside."""
     out = [f'{p.relative_to(root)}:{n}: {len(l)}' for p in sorted((root / 'mi_nb').rglob('*.py'))
            if p.name != '_modidx.py' for n, l in enumerate(library_lines(p), 1)
            if len(l) > limit and not nbdev_header(l, n)]
+    out += [f'{p.relative_to(root)}:{n}: {len(l)}' for p in scripts(root)
+            for n, l in enumerate(library_lines(p), 1) if len(l) > limit]
     for nb in sorted((root / 'nbs').glob('*.ipynb')):
         out += [f'{nb.relative_to(root)}: exported line {n}: {len(l)}'
                 for n, l in enumerate(exported_lines(nb), 1) if len(l) > limit]
@@ -55,11 +64,12 @@ def stats(lines: list, limit: int = LIMIT) -> dict:
 
 
 def table(root: Path = ROOT, limit: int = LIMIT) -> dict:
-    "{'library': {file: stats}, 'notebooks': {notebook: stats}} of the repository at `root`."
+    "{'library': {file: stats}, 'scripts': {file: stats}, 'notebooks': {notebook: stats}} of the repository at `root`."
     lib = {str(p.relative_to(root)): stats(library_lines(p), limit)
            for p in sorted((root / 'mi_nb').rglob('*.py')) if p.name != '_modidx.py'}
+    scr = {str(p.relative_to(root)): stats(library_lines(p), limit) for p in scripts(root)}
     nbs = {str(p.relative_to(root)): stats(exported_lines(p), limit) for p in sorted((root / 'nbs').glob('*.ipynb'))}
-    return dict(library=lib, notebooks={k: v for k, v in nbs.items() if v['lines']})
+    return dict(library=lib, scripts=scr, notebooks={k: v for k, v in nbs.items() if v['lines']})
 
 
 def total(rows: dict) -> dict:
