@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The comparison as chapter 13a reports it, on a 2-core CPU: the rows of experiments/compare_lane0.txt and
-# compare_lane1.txt in two lanes of one thread each (about 15 minutes per row; a seed's lab pool about 25 minutes, its
-# paper pool about an hour). Each row is merged into the record nbs/results/compare/seed-N when it finishes
-# (`--record`: its verdict on every test image, its set, its pool's AUCs), and a row the record already holds is
-# skipped, so the script continues where an earlier run stopped, on this machine or another. Then the tables:
+# compare_lane1.txt in two lanes of one thread each (about 14 minutes per row; a seed's lab pool and its
+# self-scores about 10 minutes, its paper pool about 14). Each row is merged into the record
+# nbs/results/compare/seed-N when it finishes (`--record`: its verdict on every test image, its set, its pool's
+# AUCs), and a row the record already holds is skipped, so the script continues where an earlier run stopped, on this
+# machine or another. Then the tables:
 #   compare/         the recorded seeds that hold every lab-pool row, the rows they all have (from the record alone)
 #   compare-seed0/   seed 0, every row, from runs/compare (the run cache of this machine)
 #   compare-seeds01/ seeds 0 and 1, the lab pool's rows, from runs/compare
