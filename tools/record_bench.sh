@@ -9,7 +9,8 @@
 #   throughput  candidates per second at SD-2.1-base's layout with widths / 8, 128 px, M = 50, 10 steps:
 #               mi_nb in fp32 and bf16 against the baseline loop with the reference code's costs
 #   command1    (only when named) README command 1 itself, `mi-nb lab`, idle and beside 2 busy processes under
-#               mi_nb's choice, then the reference loop; one round, into OUT/command1/threads-cpu.json (about 20 min)
+#               mi_nb's choice and one thread, then the reference loop; one round, into
+#               OUT/command1/threads-cpu.json (about 40 min): one thread's idle time gives the scheduler's floor
 #
 #   bash tools/record_bench.sh        on a machine with nothing else running: about 30 minutes on 2 cores (an
 #                                     estimate from toy runs; the threads figure is most of it, and its runs of
@@ -49,7 +50,7 @@ for f in "${figs[@]}"; do [ "$f" = command1 ] || bench+=("$f"); done
 [ ${#bench[@]} = 0 ] || python3 -m mi_nb.bench "${bench[@]}" --out "$OUT" ${sets[@]:+--set "${sets[@]}"}
 if [[ " ${figs[*]} " == *" command1 "* ]]; then
   python3 -m mi_nb.bench threads --out "$OUT/command1" --set "threads.command=mi-nb lab --out {out}/run" \
-    "threads.configs=mi_nb choice" threads.repeats=1 threads.timeout=2400
+    "threads.configs=mi_nb choice,one thread" threads.repeats=1 threads.timeout=2400
 fi
 echo "recorded into $OUT in $((SECONDS - t0)) s; load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$OUT" = nbs/results/bench ]; then  # chapter 18 shows the new records
