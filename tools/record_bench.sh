@@ -11,6 +11,8 @@
 #   command1    (only when named) README command 1 itself, `mi-nb lab`, idle and beside 2 busy processes under
 #               mi_nb's choice and one thread, then the reference loop; one round, into
 #               OUT/command1/threads-cpu.json (about 40 min): one thread's idle time gives the scheduler's floor
+#   command1-busy1  (only when named) the same beside one busy process, mi_nb's choice only, into
+#               OUT/command1-busy1/threads-cpu.json (about 15 min)
 #
 #   bash tools/record_bench.sh        on a machine with nothing else running: about 30 minutes on 2 cores (an
 #                                     estimate from toy runs; the threads figure is most of it, and its runs of
@@ -29,7 +31,7 @@ unset OMP_NUM_THREADS MKL_NUM_THREADS OMP_WAIT_POLICY
 read -r -a figs <<< "$FIGURES"
 if [ "${MICRO:-0}" = 1 ]; then
   OUT=${OUT:-$(mktemp -d)}
-  python3 -m mi_nb.bench $(printf '%s\n' "${figs[@]}" | sed 's/^command1$/threads/' | sort -u) --micro --out "$OUT"
+  python3 -m mi_nb.bench $(printf '%s\n' "${figs[@]}" | sed 's/^command1.*$/threads/' | sort -u) --micro --out "$OUT"
   ls "$OUT"
   exit 0
 fi
@@ -46,11 +48,15 @@ for kv in threads.repeats=3 throughput.model=sd21-small throughput.px=128 throug
   [[ " ${figs[*]} " == *" ${kv%%.*} "* ]] && sets+=("$kv")
 done
 bench=()  # the figures of mi_nb.bench; command1 is the threads figure run on the whole of command 1
-for f in "${figs[@]}"; do [ "$f" = command1 ] || bench+=("$f"); done
+for f in "${figs[@]}"; do [[ "$f" = command1* ]] || bench+=("$f"); done
 [ ${#bench[@]} = 0 ] || python3 -m mi_nb.bench "${bench[@]}" --out "$OUT" ${sets[@]:+--set "${sets[@]}"}
 if [[ " ${figs[*]} " == *" command1 "* ]]; then
   python3 -m mi_nb.bench threads --out "$OUT/command1" --set "threads.command=mi-nb lab --out {out}/run" \
     "threads.configs=mi_nb choice,one thread" threads.repeats=1 threads.timeout=2400
+fi
+if [[ " ${figs[*]} " == *" command1-busy1 "* ]]; then
+  python3 -m mi_nb.bench threads --out "$OUT/command1-busy1" --set "threads.command=mi-nb lab --out {out}/run" \
+    "threads.configs=mi_nb choice" threads.busy=1 threads.repeats=1 threads.timeout=2400
 fi
 echo "recorded into $OUT in $((SECONDS - t0)) s; load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$OUT" = nbs/results/bench ]; then  # chapter 18 shows the new records
