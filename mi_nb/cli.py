@@ -16,7 +16,7 @@ from .lab import cli as lab
 
 # %% auto #0
 __all__ = ['PAPER_SAMPLING', 'SD3_REFERENCE', 'defaults', 'load_for_command', 'cmd_evaluate', 'build_config', 'cmd_build_set',
-           'finetune_config', 'validation', 'cmd_finetune', 'build_parser', 'main']
+           'finetune_config', 'validation', 'cmd_finetune', 'build_parser', 'named_command', 'main']
 
 # %% ../nbs/20_cli.ipynb #f16b8d99
 PAPER_SAMPLING = dict(num_inference_steps=50, guidance_scale=7.5)  # the paper's evaluation (T2I-CompBench)
@@ -42,12 +42,13 @@ def load_for_command(a, m, dtype=None, adapter=None):
     return pipe, f"{m.id}@{mid.split('@', 1)[1]}" if m.id else mid
 
 # %% ../nbs/20_cli.ipynb #75666713
-def _add_evaluate(sub):
-    from mi_nb.evaluate import METRICS
+def _add_evaluate(sub, full: bool = True):
     p = sub.add_parser('evaluate', help='oracle accuracy of a lab pipeline, or BLIP-VQA / CLIPScore of any SD',
                        description='Generate images for a prompt set with fixed per-image seeds and score them: '
                        'with the lab oracle (OUT/metrics.json, records.csv, grid.png), or with a T2I-CompBench '
                        'metric (the images in its layout, OUT/samples/<prompt>_<n>.png; OUT/scores-METRIC.csv).')
+    if not full: return
+    from mi_nb.evaluate import METRICS
     arg = p.add_argument
     arg('--metric', choices=['oracle', *METRICS], default='oracle', help="oracle (lab pipelines) or T2I-CompBench's")
     arg('--model', type=path, help='pipeline folder (with a T2I-CompBench metric, or Hub id); default: the lab model')
@@ -99,12 +100,13 @@ def cmd_evaluate(a) -> int:
     return 0
 
 # %% ../nbs/20_cli.ipynb #77f97c4e
-def _add_build_set(sub):
-    from mi_nb.build_set import BuildConfig
-    from mi_nb.mi import SELF_SCORES
+def _add_build_set(sub, full: bool = True):
     p = sub.add_parser('build-set', help="generate M candidates per prompt, score them by MI, keep the top-k",
                        description='Build an MI-TUNE synthetic set (resumable; shard with accelerate launch). '
                        "Without --model: the embedded lab model, with the lab's sampling settings and 16 candidates.")
+    if not full: return
+    from mi_nb.build_set import BuildConfig
+    from mi_nb.mi import SELF_SCORES
     arg = p.add_argument
     arg('--model', type=path, help='diffusers SD/SDXL/SD3 folder or Hub id (default: the embedded lab model)')
     arg('--revision', help='Hub revision of --model'); arg('--variant', help='weights variant of --model, e.g. fp16')
@@ -149,13 +151,14 @@ def cmd_build_set(a) -> int:
     return 0
 
 # %% ../nbs/20_cli.ipynb #aed243cd
-def _add_finetune(sub):
-    from mi_nb.finetune import FinetuneConfig
+def _add_finetune(sub, full: bool = True):
     p = sub.add_parser('finetune', help='train a LoRA/DoRA adapter on a synthetic set',
                        description="Fine-tune a LoRA/DoRA adapter on the denoiser (UNet, or SD3's transformer) with "
                        'its training loss on a synthetic set; run it under `accelerate launch -m mi_nb.cli finetune '
                        '...` for several processes. The defaults shown are the reference values; --preset lab (the '
                        "default on a lab-shaped model) starts from the lab's.")
+    if not full: return
+    from mi_nb.finetune import FinetuneConfig
     arg = p.add_argument
     arg('--data', type=path, required=True, help='synthetic set folder (records/*.safetensors, set.json)')
     arg('--out', type=path, required=True, help='output folder: adapter, model card, logs, checkpoints')
@@ -256,14 +259,20 @@ def cmd_finetune(a) -> int:
     return 0
 
 # %% ../nbs/20_cli.ipynb #6c14fc9a
-def build_parser() -> argparse.ArgumentParser:
-    "The `mi-nb` argument parser with every sub-command."
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The `mi-nb` argument parser with every sub-command; with `only` a command's name (or '' for none), the other
+    commands keep just their name and help line, and building the parser loads only what that command needs."""
     p = Parser(prog='mi-nb', description='MI-TUNE: self-supervised text-to-image alignment with point-wise mutual '
                'information, on stock diffusers pipelines.')
     p.add_argument('--version', action='version', version=f'mi-nb {mi_nb.__version__}')
     sub = p.add_subparsers(dest='command', metavar='COMMAND')
-    lab.add_lab(sub); _add_evaluate(sub); _add_build_set(sub); _add_finetune(sub)
+    for name, add in (('lab', lab.add_lab), ('evaluate', _add_evaluate), ('build-set', _add_build_set),
+                      ('finetune', _add_finetune)): add(sub, full=only is None or only == name)
     return p
+
+def named_command(argv: list) -> str:
+    "The sub-command `argv` names: its first word that is not an option ('' where there is none)."
+    return next((w for w in argv if not w.startswith('-')), '')
 
 def _say(a, text: str, status: int) -> int:
     end_bars(); print(f'mi-nb{" " + a.command if a.command else ""}: {text}'.replace('\n', ' '), file=sys.stderr)
@@ -275,7 +284,8 @@ def main(argv=None) -> int:
     from mi_nb.machine import preset_threads; preset_threads()  # before torch and numpy load their thread pools
     with bars_once():  # in a log file or a pipe, each progress bar is written once
         try:
-            p = build_parser()
+            argv = sys.argv[1:] if argv is None else argv
+            p = build_parser(only=named_command(argv))  # `mi-nb --help` loads no torch
             a = p.parse_args(argv)
             if not hasattr(a, 'func'):
                 (p if a.command is None else p._subparsers._group_actions[0].choices[a.command]).print_help()

@@ -56,13 +56,14 @@ def _run_types() -> dict:
     return dict(seed=int, select=('mi', 'random'), score=tuple(SCORES), preset=tuple(LAB_PRESETS),
                 pool_guidance=more_than(1.0, why=' (MI is read from classifier-free guidance)'))
 
-def add_lab(sub) -> None:
-    "The `lab` command (`run_lab`) and its sub-commands `train` and `compare`."
-    from mi_nb.lab.mitune import LabRun
+def add_lab(sub, full: bool = True) -> None:
+    "The `lab` command (`run_lab`) and its sub-commands `train` and `compare` (`full=False`: the help line alone)."
     p = sub.add_parser('lab', help='MI-TUNE end to end on the embedded lab model (the main job); `lab train` trains '
                        'a base model, `lab compare` runs the comparison of methods',
                        description='Without a LAB_COMMAND: build the MI set on the lab train prompts, fine-tune '
                        'it (--preset), evaluate base vs tuned with the oracle, write OUT/report.json and report.md.')
+    if not full: return
+    from mi_nb.lab.mitune import LabRun
     p.add_argument('--out', type=path, default='runs/lab', help='run folder (report, figures, set/, adapter/)')
     p.add_argument('--quick', action='store_true', help='toy sizes: a smoke test of every stage, not results')
     add_fields(p, LabRun, _run_types())
