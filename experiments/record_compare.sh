@@ -46,6 +46,6 @@ table() {  # table SEEDS RESULTS ROWS...: the tables of these seeds and rows of 
 }
 table 0 compare-seed0 $LAB $PAPER
 table "0 1" compare-seeds01 $LAB
-if ls runs/compare/seed-{0,1,2}/pool-lab-scores.json runs/compare/seed-0/pool-paper-rows.json > /dev/null 2>&1; then
+if ls runs/compare/seed-{0,1,2}/pool-{lab-scores,paper-rows}.json > /dev/null 2>&1; then
   python experiments/rule_shares.py runs/compare nbs/results/rule-shares > /dev/null  # the pools it was recorded from
 fi

@@ -36,7 +36,7 @@ def seed_pools(run: Path) -> dict:
 
 def rule_rows(table, pool: str, seed: int) -> list:
     "One row per ranking and rule: the kept set's size and correct share, and the ranking's within-prompt AUC."
-    rankings = [s for s in ('trajectory', *SCORES) if s in table] + ['random', 'perfect']
+    rankings = [s for s in SCORES if s in table] + ['random', 'perfect']  # SCORES starts with the paper's
     rows = []
     for ranking in rankings:
         auc = within_prompt_auc(table, ranking)['auc'] if ranking in table else None

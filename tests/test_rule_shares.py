@@ -34,6 +34,7 @@ def test_rule_shares_per_seed_and_mean(tmp_path):
     assert mean['lab', 'pmi', 1, 1.0]['correct'] == 1.0 and mean['lab', 'pmi', 1, 1.0]['seeds'] == [0, 1]
     assert mean['lab', 'pmi', 1, 1.0]['auc'] == 1.0 and mean['lab', 'trajectory', 1, 1.0]['auc'] == 0.0
     assert mean['lab', 'trajectory', 1, 1.0]['correct'] == 0.0                  # ranks the wrong ones first
+    assert mean['lab', 'trajectory', 1, 1.0]['seeds'] == [0, 1]                 # one row per seed and rule
     assert mean['lab', 'perfect', 3, 1.0]['correct'] == 4 / 9                   # 1, 2, 1 correct of 3 kept each
     assert ('paper', 'pmi', 1, 1.0) not in mean and mean['paper', 'perfect', 1, 1.0]['correct'] == 1.0
     assert cat['lab', 'pmi', 1, 0.5]['correct'] == mean['lab', 'pmi', 1, 0.5]['correct']  # one category: the same
