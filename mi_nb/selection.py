@@ -11,7 +11,7 @@ from .core import derive_seed
 # %% auto #0
 __all__ = ['Rule', 'random_values', 'rank_values', 'apply_rule', 'auc', 'within_prompt_auc', 'set_summary', 'pd_values',
            'paired_change', 'ci95', 'pool_runs', 'group_masks', 'paired_table', 'paired_markdown', 'break_even',
-           'gain_share_plot']
+           'spread_labels', 'gain_share_plot']
 
 # %% ../nbs/15_selection.ipynb #240ab557
 @dataclass(frozen=True)
@@ -149,6 +149,17 @@ def break_even(shares, changes) -> dict:
     b, a = np.polyfit(s, g, 1)
     return dict(intercept=float(a), slope=float(b), share=float(-a / b) if b > 0 else None)
 
+def spread_labels(ax, texts: list, step: float = 7.0) -> None:
+    "Move each annotation down by `step` points until it overlaps none above it (rows of equal share stay legible)."
+    ax.figure.draw_without_rendering()  # the axes' final limits, so that boxes are where they will be drawn
+    renderer, placed = ax.figure.canvas.get_renderer(), []
+    for t in sorted(texts, key=lambda t: -t.xy[1]):  # top to bottom: a label only ever yields to those above it
+        for _ in range(len(texts)):
+            box = t.get_window_extent(renderer)
+            if not any(box.overlaps(b) for b in placed): break
+            x, y = t.get_position(); t.set_position((x, y - step))
+        placed.append(t.get_window_extent(renderer))
+
 def gain_share_plot(points: list, ax=None, title: str = 'change from the base model against the share of right picks'):
     "Each point (dicts: name, share, change, lo, hi) with its interval, the fitted line and the break-even share."
     import matplotlib.pyplot as plt
@@ -156,15 +167,16 @@ def gain_share_plot(points: list, ax=None, title: str = 'change from the base mo
     s, g = (np.array([p[k] for p in points]) * 100 for k in ('share', 'change'))
     err = [[100 * (p['change'] - p['lo']) for p in points], [100 * (p['hi'] - p['change']) for p in points]]
     ax.errorbar(s, g, yerr=err, fmt='o', capsize=2, c='C0')
-    for p, x, y in zip(points, s, g):
-        ax.annotate(p['name'], (x, y), xytext=(4, 3), textcoords='offset points', fontsize=7)
+    labels = [ax.annotate(p['name'], (x, y), xytext=(4, 3), textcoords='offset points', fontsize=7)
+              for p, x, y in zip(points, s, g)]
     be = break_even(s, g); xs = np.linspace(0, 100, 2)
     if be['slope'] is not None:
         fit = f"fit: {be['slope'] * 10:+.1f} points per 10 points of share"
         ax.plot(xs, be['intercept'] + be['slope'] * xs, c='C1', lw=0.8, label=fit)
     if be['share'] is not None:
         ax.axvline(be['share'], c='C3', ls='--', lw=0.8, label=f"break-even share {be['share']:.0f}%")
-    ax.axhline(0, c='k', lw=0.6); ax.set_xlim(0, 102); ax.legend(fontsize=8, loc='upper left')
+    ax.axhline(0, c='k', lw=0.6); ax.set_xlim(0, 102)
+    if be['slope'] is not None: ax.legend(fontsize=8, loc='upper left')  # a single share has no line to name
     ax.set_xlabel("share of the set's picks the judge accepts (%)"); ax.set_ylabel('change (points)')
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=9); spread_labels(ax, labels)
     return ax.figure

@@ -69,6 +69,7 @@ METHODS = {
     'base': Method('base model', 'base'),
     'truth': Method('ground truth', 'truth'),
     'oracle': Method('oracle filter', 'lab', 'perfect', filter=True),
+    'oracle_top1': Method('oracle filter, top 1', 'lab', 'perfect', 1, filter=True),
     'perfect': Method('perfect ranker', 'lab', 'perfect'),
     'random': Method('random picks', 'lab', 'random'),
     'mi': Method('trajectory MI (MI-TUNE), lab pool', 'lab', 'trajectory'),
