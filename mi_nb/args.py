@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MIN_FREE', 'Parser', 'number', 'at_least', 'more_than', 'below_one', 'not_blank', 'path', 'device', 'check_out',
-           'check_model', 'check_adapter', 'offline', 'hub_errors', 'check_cached', 'check_hub', 'refused', 'BarLog',
-           'bars_once', 'end_bars', 'add_fields', 'given', 'sampling', 'finetune_types']
+__all__ = ['MIN_FREE', 'Parser', 'number', 'at_least', 'more_than', 'below_one', 'named_command', 'not_blank', 'path', 'device',
+           'check_out', 'check_model', 'check_adapter', 'offline', 'hub_errors', 'check_cached', 'check_hub', 'refused',
+           'BarLog', 'bars_once', 'end_bars', 'add_fields', 'given', 'sampling', 'finetune_types']
 
 # %% ../nbs/20a_args.ipynb #d0ff3268
 class Parser(argparse.ArgumentParser):
@@ -48,6 +48,12 @@ def below_one(text):
     v = at_least(0.0, float)(text)
     if v >= 1: raise argparse.ArgumentTypeError(f'must be less than 1, not {text}')
     return v
+
+# %% ../nbs/20a_args.ipynb #e05f2f48
+def named_command(argv: list) -> str:
+    "The sub-command `argv` names: its first word that is not an option ('' where there is none)."
+    return next((w for w in argv if not w.startswith('-')), '')
+
 
 # %% ../nbs/20a_args.ipynb #bd24f3c1
 def not_blank(text):

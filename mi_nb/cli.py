@@ -11,12 +11,12 @@ from types import SimpleNamespace
 import mi_nb
 from .args import (Parser, at_least, more_than, not_blank, path, device, check_out, check_model, check_adapter,
                         check_hub, check_cached, hub_errors, add_fields, given, sampling, finetune_types, refused,
-                        bars_once, end_bars)
+                        bars_once, end_bars, named_command)
 from .lab import cli as lab
 
 # %% auto #0
 __all__ = ['PAPER_SAMPLING', 'SD3_REFERENCE', 'defaults', 'load_for_command', 'cmd_evaluate', 'build_config', 'cmd_build_set',
-           'finetune_config', 'validation', 'cmd_finetune', 'build_parser', 'named_command', 'main']
+           'finetune_config', 'validation', 'cmd_finetune', 'build_parser', 'main']
 
 # %% ../nbs/20_cli.ipynb #f16b8d99
 PAPER_SAMPLING = dict(num_inference_steps=50, guidance_scale=7.5)  # the paper's evaluation (T2I-CompBench)
@@ -269,10 +269,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for name, add in (('lab', lab.add_lab), ('evaluate', _add_evaluate), ('build-set', _add_build_set),
                       ('finetune', _add_finetune)): add(sub, full=only is None or only == name)
     return p
-
-def named_command(argv: list) -> str:
-    "The sub-command `argv` names: its first word that is not an option ('' where there is none)."
-    return next((w for w in argv if not w.startswith('-')), '')
 
 def _say(a, text: str, status: int) -> int:
     end_bars(); print(f'mi-nb{" " + a.command if a.command else ""}: {text}'.replace('\n', ' '), file=sys.stderr)
