@@ -15,14 +15,15 @@ from .mi import MIRecorder, mi_weights
 from .build_set import BuildConfig, build_set, candidate_seeds, decode_latents, generate_batched, select
 
 # %% auto #0
-__all__ = ['RESULT_KEYS', 'ENV_KEYS', 'GOALS', 'MEASURED_ON', 'MODELS', 'DTYPES', 'THREAD_CONFIGS', 'REFERENCE', 'FIGURES',
-           'MICRO', 'HEADLINES', 'sync', 'timed', 'interleaved', 'quartiles', 'ratio', 'device_name', 'versions',
-           'environment', 'result', 'check_result', 'meets', 'write_result', 'sd21_pipeline', 'bench_pipeline',
-           'busy_processes', 'stop_processes', 'reference_loop', 'thread_env', 'run_seconds', 'threads_floor',
-           'fig_threads', 'fig_overhead', 'bench_prompts', 'plain_update', 'mi_nb_update', 'fig_finetune', 'rss_mib',
-           'reset_peak_rss', 'loglog_slope', 'fig_builder', 'baseline_candidates', 'mi_nb_candidates', 'fig_throughput',
-           'top1_picks', 'fig_picks', 'fig_compile', 'HostSyncs', 'parse_setting', 'figure_settings', 'run_figure',
-           'main', 'headline', 'read_results', 'goals_table', 'plot_threads', 'plot_builder', 'plot_throughput']
+__all__ = ['RESULT_KEYS', 'ENV_KEYS', 'GOALS', 'MEASURED_ON', 'MODELS', 'DTYPES', 'SESSIONS', 'THREAD_CONFIGS', 'REFERENCE',
+           'FIGURES', 'MICRO', 'HEADLINES', 'sync', 'timed', 'interleaved', 'quartiles', 'ratio', 'device_name',
+           'versions', 'environment', 'result', 'check_result', 'meets', 'write_result', 'sd21_pipeline',
+           'bench_pipeline', 'busy_processes', 'stop_processes', 'reference_loop', 'thread_env', 'run_seconds',
+           'threads_floor', 'fig_threads', 'fig_overhead', 'bench_prompts', 'plain_update', 'mi_nb_update',
+           'fig_finetune', 'rss_mib', 'reset_peak_rss', 'loglog_slope', 'fig_builder', 'baseline_candidates',
+           'mi_nb_candidates', 'fig_throughput', 'top1_picks', 'fig_picks', 'fig_compile', 'HostSyncs', 'parse_setting',
+           'figure_settings', 'run_figure', 'main', 'headline', 'read_results', 'goals_table', 'plot_threads',
+           'plot_builder', 'plot_throughput']
 
 # %% ../nbs/17_bench.ipynb #86c50ca4
 def sync(device) -> None:
@@ -180,14 +181,26 @@ def _pipeline(name, device, dtype):
     raise ValueError(f'unknown model {name!r}: one of {", ".join(MODELS)}')
 
 # %% ../nbs/17_bench.ipynb #bd983ae9
-def busy_processes(n: int) -> list:
-    "Start `n` processes that each keep a CPU busy (Python spinning, normal priority); `stop_processes` ends them."
+SESSIONS = ('same', 'own')  # where busy_processes run: in this process's session, or in one of their own
+
+def busy_processes(n: int, session: str = 'same') -> list:
+    """Start `n` processes that each keep a CPU busy (Python spinning, normal priority), in this process's session
+    ('same') or together in a new one ('own': a job started from another terminal); `stop_processes` ends them."""
     import subprocess
-    return [subprocess.Popen([sys.executable, '-c', 'while True: pass']) for _ in range(n)]
+    if session not in SESSIONS: raise ValueError(f'session must be one of {SESSIONS}, not {session!r}')
+    spin = [sys.executable, '-c', 'while True: pass']
+    if session == 'same': return [subprocess.Popen(spin) for _ in range(n)]
+    starter = f'import subprocess; [p.wait() for p in [subprocess.Popen({spin!r}) for _ in range({int(n)})]]'
+    return [subprocess.Popen([sys.executable, '-c', starter], start_new_session=True)]
 
 def stop_processes(procs: list) -> None:
-    "Stop the processes that `busy_processes` started (those only, by their ids)."
-    for p in procs: p.terminate()
+    "Stop the processes that `busy_processes` started (those only: by their ids, or by the session they lead)."
+    import signal
+    for p in procs:
+        try:
+            if os.getsid(p.pid) == p.pid: os.killpg(p.pid, signal.SIGTERM)  # a new session's starter and its processes
+            else: p.terminate()
+        except ProcessLookupError: pass
     for p in procs: p.wait()
 
 THREAD_CONFIGS = {'torch default': {'OMP_NUM_THREADS': 'cores'}, 'mi_nb choice': {},
@@ -246,9 +259,9 @@ def _thread_round(cmd, configs, r, loaded, d, timeout, reference: int = 0) -> li
 
 def fig_threads(device='cpu', command: str = 'mi-nb lab --quick --out {out}/run', configs=tuple(THREAD_CONFIGS),
                 busy: int = 2, repeats: int = 2, timeout: float = 900.0, settle: float = 3.0,
-                reference: int = 300_000_000) -> dict:
-    """`command` ({out}: a temporary folder) idle and beside `busy` busy processes under each thread configuration,
-    and `reference_loop(reference)` as the scheduler's floor (0: no reference)."""
+                reference: int = 300_000_000, session: str = 'same') -> dict:
+    """`command` ({out}: a temporary folder) idle and beside `busy` busy processes (started in `session`) under each
+    thread configuration, and `reference_loop(reference)` as the scheduler's floor (0: no reference)."""
     import shlex
     goal = GOALS['threads']
     rows = []
@@ -257,7 +270,7 @@ def fig_threads(device='cpu', command: str = 'mi-nb lab --quick --out {out}/run'
         cmd = [sys.executable, '-m', 'mi_nb.cli', *cmd[1:]] if cmd[0] == 'mi-nb' else cmd
         for r in range(repeats):
             for loaded in (False, True):
-                procs = busy_processes(busy) if loaded else []
+                procs = busy_processes(busy, session) if loaded else []
                 try:
                     time.sleep(settle if loaded else 0)
                     rows += _thread_round(cmd, tuple(configs), r, loaded, d, timeout, reference)
@@ -266,8 +279,10 @@ def fig_threads(device='cpu', command: str = 'mi-nb lab --quick --out {out}/run'
     met = meets(summary['mi_nb choice'], goal) if 'mi_nb choice' in summary else None
     floor = threads_floor(rows)
     settings = dict(command=command, configs=list(configs), busy=busy, repeats=repeats, timeout=timeout,
-                    reference=reference)
-    return result('threads', f'`{command}` idle and beside {busy} busy processes', rows, settings, device, goal, met,
+                    reference=reference, session=session)
+    where = ' in a session of their own' if session == 'own' else ''
+    return result('threads', f'`{command}` idle and beside {busy} busy processes{where}', rows, settings, device,
+                  goal, met,
                   summary=summary, **({} if floor is None else dict(floor=floor)))
 
 # %% ../nbs/17_bench.ipynb #d2e2ed81
@@ -520,7 +535,7 @@ class HostSyncs(TorchFunctionMode):
 FIGURES = dict(threads=fig_threads, overhead=fig_overhead, finetune=fig_finetune, builder=fig_builder,
                throughput=fig_throughput, picks=fig_picks, compile=fig_compile)
 MICRO = dict(threads=dict(command='python -c pass', busy=1, repeats=1, settle=0.2,
-                          configs=('mi_nb choice', 'one thread')),
+                          configs=('mi_nb choice', 'one thread'), reference=10**6),
              overhead=dict(repeats=2, images=2, steps=3), finetune=dict(batch=4, rank=2, repeats=2),
              builder=dict(sizes=(2, 4), candidates=1, steps=2, batch_size=2, repeats=2),
              throughput=dict(model='sd21-small', m=3, steps=2, px=64, dtypes=('fp32',), repeats=1),

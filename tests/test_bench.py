@@ -28,11 +28,14 @@ def _script(name: str, out: Path, figures: str) -> list:
     p = subprocess.run(['bash', f'tools/{name}'], cwd=ROOT, capture_output=True, text=True,
                        env=_env(MICRO='1', OUT=str(out), FIGURES=figures, OMP_NUM_THREADS='1'))
     assert p.returncode == 0, p.stdout + p.stderr
-    return sorted((f.name, check_result(json.loads(f.read_text()))['figure']) for f in out.rglob('*.json'))
+    return sorted((str(f.relative_to(out)), check_result(json.loads(f.read_text()))['figure'])
+                  for f in out.rglob('*.json'))
 
 def test_record_and_gpu_scripts_at_toy_size(tmp_path):
     "tools/record_bench.sh and tools/gpu_bench.sh with MICRO=1 (on the CPU): each figure's record written and checked."
-    assert [f for f, _ in _script('record_bench.sh', tmp_path / 'cpu', 'threads finetune')] == [
-        'finetune-cpu.json', 'threads-cpu.json']
+    assert [f for f, _ in _script('record_bench.sh', tmp_path / 'cpu', 'threads finetune command1-own')] == [
+        'command1-own/threads-cpu.json', 'finetune-cpu.json', 'threads-cpu.json']
+    own = json.loads((tmp_path / 'cpu' / 'command1-own' / 'threads-cpu.json').read_text())
+    assert own['settings']['session'] == 'own' and own['title'].endswith('in a session of their own')
     assert [f for f, _ in _script('gpu_bench.sh', tmp_path / 'gpu', 'throughput picks compile')] == [
-        'compile-cpu.json', 'picks-cpu.json', 'throughput-cpu.json']
+        'bench/compile-cpu.json', 'bench/picks-cpu.json', 'bench/throughput-cpu.json']

@@ -13,6 +13,10 @@
 #               OUT/command1/threads-cpu.json (about 40 min): one thread's idle time gives the scheduler's floor
 #   command1-busy1  (only when named) the same beside one busy process, mi_nb's choice only, into
 #               OUT/command1-busy1/threads-cpu.json (about 15 min)
+#   command1-own    (only when named) as command1, the 2 busy processes started together in a session of their own
+#               (a job from another terminal), into OUT/command1-own/threads-cpu.json (about 35 min)
+#   threads-own     (only when named) the threads figure beside 2 busy processes in a session of their own, into
+#               OUT/threads-own/threads-cpu.json (about 15 min)
 #
 #   bash tools/record_bench.sh        on a machine with nothing else running: about 30 minutes on 2 cores (an
 #                                     estimate from toy runs; the threads figure is most of it, and its runs of
@@ -29,10 +33,26 @@ FIGURES=${FIGURES:-threads overhead finetune builder throughput}
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PYTHONUNBUFFERED=1
 unset OMP_NUM_THREADS MKL_NUM_THREADS OMP_WAIT_POLICY
 read -r -a figs <<< "$FIGURES"
+# the named runs of the threads figure, each into OUT/<name>/threads-cpu.json: its settings, separated by |
+command1="threads.command=mi-nb lab --out {out}/run|threads.repeats=1|threads.timeout=2400"
+declare -A NAMED=(
+  [command1]="$command1|threads.configs=mi_nb choice,one thread"
+  [command1-busy1]="$command1|threads.configs=mi_nb choice|threads.busy=1"
+  [command1-own]="$command1|threads.configs=mi_nb choice,one thread|threads.session=own"
+  [threads-own]="threads.repeats=3|threads.session=own"
+)
+NAMED_RE='command1|command1-busy1|command1-own|threads-own'
 if [ "${MICRO:-0}" = 1 ]; then
   OUT=${OUT:-$(mktemp -d)}
-  python3 -m mi_nb.bench $(printf '%s\n' "${figs[@]}" | sed 's/^command1.*$/threads/' | sort -u) --micro --out "$OUT"
-  ls "$OUT"
+  plain=($(printf '%s\n' "${figs[@]}" | grep -Evx "$NAMED_RE" | sort -u || true))
+  [ ${#plain[@]} = 0 ] || python3 -m mi_nb.bench "${plain[@]}" --micro --out "$OUT"
+  for f in "${figs[@]}"; do  # a named threads run at toy size, keeping its session and busy processes
+    [[ "$f" =~ ^($NAMED_RE)$ ]] || continue
+    IFS='|' read -r -a kv <<< "${NAMED[$f]}"
+    keep=($(printf '%s\n' "${kv[@]}" | grep -E '^threads\.(session|busy)=' || true))
+    python3 -m mi_nb.bench threads --micro --out "$OUT/$f" ${keep[@]:+--set "${keep[@]}"}
+  done
+  ls -R "$OUT"
   exit 0
 fi
 OUT=${OUT:-nbs/results/bench}
@@ -47,17 +67,14 @@ for kv in threads.repeats=3 throughput.model=sd21-small throughput.px=128 throug
           throughput.dtypes=fp32,bf16; do
   [[ " ${figs[*]} " == *" ${kv%%.*} "* ]] && sets+=("$kv")
 done
-bench=()  # the figures of mi_nb.bench; command1 is the threads figure run on the whole of command 1
-for f in "${figs[@]}"; do [[ "$f" = command1* ]] || bench+=("$f"); done
+bench=()  # the figures of mi_nb.bench; the named runs follow
+for f in "${figs[@]}"; do [[ "$f" =~ ^($NAMED_RE)$ ]] || bench+=("$f"); done
 [ ${#bench[@]} = 0 ] || python3 -m mi_nb.bench "${bench[@]}" --out "$OUT" ${sets[@]:+--set "${sets[@]}"}
-if [[ " ${figs[*]} " == *" command1 "* ]]; then
-  python3 -m mi_nb.bench threads --out "$OUT/command1" --set "threads.command=mi-nb lab --out {out}/run" \
-    "threads.configs=mi_nb choice,one thread" threads.repeats=1 threads.timeout=2400
-fi
-if [[ " ${figs[*]} " == *" command1-busy1 "* ]]; then
-  python3 -m mi_nb.bench threads --out "$OUT/command1-busy1" --set "threads.command=mi-nb lab --out {out}/run" \
-    "threads.configs=mi_nb choice" threads.busy=1 threads.repeats=1 threads.timeout=2400
-fi
+for f in "${figs[@]}"; do
+  [[ "$f" =~ ^($NAMED_RE)$ ]] || continue
+  IFS='|' read -r -a kv <<< "${NAMED[$f]}"
+  python3 -m mi_nb.bench threads --out "$OUT/$f" --set "${kv[@]}"
+done
 echo "recorded into $OUT in $((SECONDS - t0)) s; load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$OUT" = nbs/results/bench ]; then  # chapter 18 shows the new records
   OMP_NUM_THREADS=1 jupyter nbconvert --to notebook --execute --inplace nbs/18_performance.ipynb
